@@ -1,0 +1,1 @@
+//! Stateright model of the Raft core.
