@@ -43,7 +43,10 @@ impl super::Raft {
         self.set_leader(None);
         self.reset_election_timer();
         // Our own vote counts only once it is durable, like any other.
-        let grant = Body::RequestVoteResponse { granted: true, pre_vote: false };
+        let grant = Body::RequestVoteResponse {
+            granted: true,
+            pre_vote: false,
+        };
         self.send_after_persist(self.id(), grant);
         self.request_votes(self.term, false, transfer);
     }
@@ -58,7 +61,12 @@ impl super::Raft {
         let me = self.id();
         let voters: Vec<NodeId> = self.membership.voters.iter().copied().collect();
         for to in voters.into_iter().filter(|id| *id != me) {
-            let msg = super::Message { from: me, to, term, body: body.clone() };
+            let msg = super::Message {
+                from: me,
+                to,
+                term,
+                body: body.clone(),
+            };
             self.effects.push(super::Effect::Send(msg));
         }
     }
@@ -80,7 +88,10 @@ impl super::Raft {
                 from: self.id(),
                 to: from,
                 term: if granted { term } else { self.term },
-                body: Body::RequestVoteResponse { granted, pre_vote: true },
+                body: Body::RequestVoteResponse {
+                    granted,
+                    pre_vote: true,
+                },
             };
             self.effects.push(super::Effect::Send(reply));
             return;
@@ -93,7 +104,10 @@ impl super::Raft {
         if can_vote && up_to_date {
             self.vote = Some(from);
             self.reset_election_timer();
-            let body = Body::RequestVoteResponse { granted: true, pre_vote: false };
+            let body = Body::RequestVoteResponse {
+                granted: true,
+                pre_vote: false,
+            };
             if self.bug_skip_vote_persist() {
                 self.vote_is_volatile = true;
                 self.send(from, body);
@@ -101,7 +115,13 @@ impl super::Raft {
                 self.send_after_persist(from, body);
             }
         } else {
-            self.send(from, Body::RequestVoteResponse { granted: false, pre_vote: false });
+            self.send(
+                from,
+                Body::RequestVoteResponse {
+                    granted: false,
+                    pre_vote: false,
+                },
+            );
         }
     }
 
@@ -112,7 +132,11 @@ impl super::Raft {
         granted: bool,
         pre_vote: bool,
     ) {
-        let expected = if pre_vote { Role::PreCandidate } else { Role::Candidate };
+        let expected = if pre_vote {
+            Role::PreCandidate
+        } else {
+            Role::Candidate
+        };
         if self.role != expected || (pre_vote && term != self.term.next() && granted) {
             return;
         }
@@ -162,7 +186,10 @@ impl super::Raft {
             return;
         }
         self.leader_contact = Some(self.now);
-        self.timers.set(Timer::CheckQuorum, self.now.plus_ms(self.config.election_timeout_ms_min));
+        self.timers.set(
+            Timer::CheckQuorum,
+            self.now.plus_ms(self.config.election_timeout_ms_min),
+        );
     }
 
     #[cfg(feature = "bug-injection")]

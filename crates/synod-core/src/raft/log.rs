@@ -38,7 +38,11 @@ impl RaftLog {
     pub fn restore(snapshot: SnapshotMeta, entries: Vec<Entry>, commit: LogIndex) -> RaftLog {
         let mut log = RaftLog::new(snapshot);
         for (i, entry) in entries.iter().enumerate() {
-            assert_eq!(entry.index.0, log.snapshot.index.0 + 1 + i as u64, "durable log has a gap");
+            assert_eq!(
+                entry.index.0,
+                log.snapshot.index.0 + 1 + i as u64,
+                "durable log has a gap"
+            );
         }
         log.entries = entries;
         log.persisted = log.last_index();
@@ -134,7 +138,11 @@ impl RaftLog {
 
     /// Appends a new entry at the end (leader path).
     pub fn push(&mut self, entry: Entry) {
-        assert_eq!(entry.index, self.last_index().next(), "appended entry leaves a gap");
+        assert_eq!(
+            entry.index,
+            self.last_index().next(),
+            "appended entry leaves a gap"
+        );
         self.mark_unstable(entry.index);
         self.entries.push(entry);
     }
@@ -153,7 +161,10 @@ impl RaftLog {
                     rest.next();
                 }
                 Some(_) => {
-                    assert!(entry.index > self.committed, "conflict with a committed entry");
+                    assert!(
+                        entry.index > self.committed,
+                        "conflict with a committed entry"
+                    );
                     self.truncate_from(entry.index);
                     break;
                 }
@@ -221,15 +232,21 @@ impl RaftLog {
         self.snapshot = meta;
     }
 
-    /// Replaces the whole log with an installed snapshot (§7).
-    pub fn install(&mut self, meta: SnapshotMeta) {
+    /// Installs a snapshot from the leader (§7): the entries after it are
+    /// kept when `keep_suffix` (they match), else the whole log is dropped.
+    pub fn install(&mut self, meta: SnapshotMeta, keep_suffix: bool) {
         let index = meta.index;
-        self.entries.clear();
+        if keep_suffix {
+            let drop = (index.0 + 1).saturating_sub(self.first_index().0) as usize;
+            self.entries.drain(..drop.min(self.entries.len()));
+        } else {
+            self.entries.clear();
+            self.persisted = self.persisted.min(index);
+            self.unstable_from = None;
+        }
         self.snapshot = meta;
-        self.committed = index;
+        self.committed = self.committed.max(index);
         self.applied = index;
-        self.persisted = self.persisted.min(index);
-        self.unstable_from = None;
     }
 
     /// The latest configuration in the log at or before `index`, with its index.

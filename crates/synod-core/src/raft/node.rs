@@ -44,8 +44,12 @@ pub(crate) enum Timer {
 }
 
 impl TimerKind for Timer {
-    const ALL: &'static [Timer] =
-        &[Timer::Election, Timer::Heartbeat, Timer::CheckQuorum, Timer::Transfer];
+    const ALL: &'static [Timer] = &[
+        Timer::Election,
+        Timer::Heartbeat,
+        Timer::CheckQuorum,
+        Timer::Transfer,
+    ];
     fn index(self) -> usize {
         self as usize
     }
@@ -57,6 +61,9 @@ pub struct Raft {
     pub(crate) config: Config,
     pub(crate) rng: CoreRng,
     pub(crate) now: Time,
+    /// Whether any input has arrived yet; the first one re-bases the
+    /// election timer on the driver's clock (a restart does not know it).
+    pub(crate) started: bool,
     pub(crate) term: Term,
     pub(crate) vote: Option<NodeId>,
     pub(crate) role: Role,
@@ -96,9 +103,22 @@ impl Raft {
     /// Every node of a new cluster must be started with the same list.
     pub fn new(config: Config, voters: &[NodeId]) -> Raft {
         let membership = Membership::with_voters(voters.iter().copied());
-        let meta = SnapshotMeta { index: LogIndex(0), term: Term(0), membership };
-        let snapshot = Snapshot { meta, data: Bytes::new() };
-        Raft::restart(config, DurableState { snapshot: Some(snapshot), ..Default::default() })
+        let meta = SnapshotMeta {
+            index: LogIndex(0),
+            term: Term(0),
+            membership,
+        };
+        let snapshot = Snapshot {
+            meta,
+            data: Bytes::new(),
+        };
+        Raft::restart(
+            config,
+            DurableState {
+                snapshot: Some(snapshot),
+                ..Default::default()
+            },
+        )
     }
 
     /// A node that joins an existing cluster: it knows no configuration and
@@ -117,6 +137,7 @@ impl Raft {
         let mut raft = Raft {
             rng,
             now: Time(0),
+            started: false,
             term: hs.term,
             vote: hs.vote,
             role: Role::Follower,
@@ -207,7 +228,9 @@ impl Raft {
     }
     /// The leader's view of a follower: (match index, next index).
     pub fn progress_of(&self, id: NodeId) -> Option<(LogIndex, LogIndex)> {
-        self.progress.get(&id).map(|p| (p.match_index, p.next_index))
+        self.progress
+            .get(&id)
+            .map(|p| (p.match_index, p.next_index))
     }
     /// The earliest time at which [`Raft::handle_timeout`] has work to do.
     pub fn next_deadline(&self) -> Option<Time> {
@@ -236,30 +259,56 @@ impl Raft {
     fn dispatch(&mut self, msg: Message) {
         let from = msg.from;
         match msg.body {
-            Body::RequestVote { last_log_index, last_log_term, pre_vote, .. } => {
-                self.handle_vote_request(from, msg.term, last_log_index, last_log_term, pre_vote)
-            }
+            Body::RequestVote {
+                last_log_index,
+                last_log_term,
+                pre_vote,
+                ..
+            } => self.handle_vote_request(from, msg.term, last_log_index, last_log_term, pre_vote),
             Body::RequestVoteResponse { granted, pre_vote } => {
                 self.handle_vote_response(from, msg.term, granted, pre_vote)
             }
-            Body::AppendEntries { prev_log_index, prev_log_term, entries, leader_commit, read_seq } => {
-                self.handle_append(from, prev_log_index, prev_log_term, entries, leader_commit, read_seq)
-            }
+            Body::AppendEntries {
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+                read_seq,
+            } => self.handle_append(
+                from,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+                read_seq,
+            ),
             Body::AppendEntriesResponse {
                 success,
                 index,
                 conflict_term,
                 conflict_index,
                 read_seq,
-            } => {
-                self.handle_append_response(from, success, index, conflict_term, conflict_index, read_seq)
-            }
-            Body::InstallSnapshot { meta, offset, data, done, read_seq } => {
-                self.handle_snapshot_chunk(from, meta, offset, data, done, read_seq)
-            }
-            Body::InstallSnapshotResponse { snapshot_index, next_offset, done, read_seq } => {
-                self.handle_snapshot_response(from, snapshot_index, next_offset, done, read_seq)
-            }
+            } => self.handle_append_response(
+                from,
+                success,
+                index,
+                conflict_term,
+                conflict_index,
+                read_seq,
+            ),
+            Body::InstallSnapshot {
+                meta,
+                offset,
+                data,
+                done,
+                read_seq,
+            } => self.handle_snapshot_chunk(from, meta, offset, data, done, read_seq),
+            Body::InstallSnapshotResponse {
+                snapshot_index,
+                next_offset,
+                done,
+                read_seq,
+            } => self.handle_snapshot_response(from, snapshot_index, next_offset, done, read_seq),
             Body::TimeoutNow => self.handle_timeout_now(from),
         }
     }
@@ -269,7 +318,9 @@ impl Raft {
     /// whether to go on handling the message.
     fn accept_higher_term(&mut self, msg: &Message) -> bool {
         match msg.body {
-            Body::RequestVote { pre_vote, transfer, .. } => {
+            Body::RequestVote {
+                pre_vote, transfer, ..
+            } => {
                 if !transfer && self.hears_from_leader() {
                     return false;
                 }
@@ -277,7 +328,10 @@ impl Raft {
                     self.become_follower(msg.term, None);
                 }
             }
-            Body::RequestVoteResponse { pre_vote: true, granted: true } => {}
+            Body::RequestVoteResponse {
+                pre_vote: true,
+                granted: true,
+            } => {}
             Body::AppendEntries { .. } | Body::InstallSnapshot { .. } | Body::TimeoutNow => {
                 self.become_follower(msg.term, Some(msg.from));
             }
@@ -301,7 +355,13 @@ impl Raft {
                 self.send(msg.from, body);
             }
             Body::RequestVote { pre_vote: true, .. } => {
-                self.send(msg.from, Body::RequestVoteResponse { granted: false, pre_vote: true });
+                self.send(
+                    msg.from,
+                    Body::RequestVoteResponse {
+                        granted: false,
+                        pre_vote: true,
+                    },
+                );
             }
             _ => {}
         }
@@ -322,6 +382,12 @@ impl Raft {
 
     fn advance_time(&mut self, now: Time) {
         self.now = self.now.max(now);
+        if !self.started {
+            self.started = true;
+            if self.role != Role::Leader {
+                self.reset_election_timer();
+            }
+        }
     }
 
     /// Confirms that persist request `seq` (and all before it) is durable.
@@ -330,7 +396,10 @@ impl Raft {
         if seq <= self.persist_seq_confirmed {
             return;
         }
-        assert!(seq <= self.persist_seq_emitted, "confirmed a persist that was never requested");
+        assert!(
+            seq <= self.persist_seq_emitted,
+            "confirmed a persist that was never requested"
+        );
         self.persist_seq_confirmed = seq;
         while let Some(&(s, index, term)) = self.persists_in_flight.front() {
             if s > seq {
@@ -369,8 +438,8 @@ impl Raft {
 
     fn build_persist_request(&mut self) -> Option<PersistRequest> {
         let hs = self.hard_state();
-        let hs_changed = hs.term != self.hard_state_persisted.term
-            || hs.vote != self.hard_state_persisted.vote;
+        let hs_changed =
+            hs.term != self.hard_state_persisted.term || hs.vote != self.hard_state_persisted.vote;
         let unstable = self.log.take_unstable();
         let snapshot = self.snapshot_to_persist.take();
         if !hs_changed && unstable.is_none() && snapshot.is_none() {
@@ -378,7 +447,8 @@ impl Raft {
         }
         self.persist_seq_emitted += 1;
         let seq = self.persist_seq_emitted;
-        self.persists_in_flight.push_back((seq, self.log.last_index(), self.log.last_term()));
+        self.persists_in_flight
+            .push_back((seq, self.log.last_index(), self.log.last_term()));
         let commit_changed = hs.commit != self.hard_state_persisted.commit;
         let hard_state = (hs_changed || commit_changed).then_some(hs);
         self.hard_state_persisted = hs;
@@ -391,13 +461,27 @@ impl Raft {
             truncate_from = Some(truncate_from.map_or(after, |t| t.min(after)));
         }
         let snapshot = snapshot.map(|(snap, _)| snap);
-        Some(PersistRequest { seq, hard_state, snapshot, truncate_from, entries })
+        Some(PersistRequest {
+            seq,
+            hard_state,
+            snapshot,
+            truncate_from,
+            entries,
+        })
     }
 
     /// The hard state as of now.
     pub fn hard_state(&self) -> HardState {
-        let vote = if self.vote_is_volatile { None } else { self.vote };
-        HardState { term: self.term, vote, commit: self.log.committed }
+        let vote = if self.vote_is_volatile {
+            None
+        } else {
+            self.vote
+        };
+        HardState {
+            term: self.term,
+            vote,
+            commit: self.log.committed,
+        }
     }
 
     /// Whether the current round must write anything.
@@ -413,14 +497,24 @@ impl Raft {
 
     /// Queues a message that depends on no unpersisted state.
     pub(crate) fn send(&mut self, to: NodeId, body: Body) {
-        let msg = Message { from: self.id(), to, term: self.term, body };
+        let msg = Message {
+            from: self.id(),
+            to,
+            term: self.term,
+            body,
+        };
         self.effects.push(Effect::Send(msg));
     }
 
     /// Queues a message that may leave only after everything this node has
     /// written so far is durable (vote grants, append acknowledgements).
     pub(crate) fn send_after_persist(&mut self, to: NodeId, body: Body) {
-        let msg = Message { from: self.id(), to, term: self.term, body };
+        let msg = Message {
+            from: self.id(),
+            to,
+            term: self.term,
+            body,
+        };
         let seq = if self.has_unpersisted_changes() {
             self.persist_seq_emitted + 1
         } else if self.persist_seq_emitted > self.persist_seq_confirmed {
@@ -437,7 +531,10 @@ impl Raft {
     // ----- role changes -------------------------------------------------------
 
     pub(crate) fn reset_election_timer(&mut self) {
-        let (min, max) = (self.config.election_timeout_ms_min, self.config.election_timeout_ms_max);
+        let (min, max) = (
+            self.config.election_timeout_ms_min,
+            self.config.election_timeout_ms_max,
+        );
         let timeout = self.rng.random_range(min..max);
         self.timers.set(Timer::Election, self.now.plus_ms(timeout));
     }
@@ -475,7 +572,10 @@ impl Raft {
         self.timers.stop(Timer::CheckQuorum);
         self.timers.stop(Timer::Transfer);
         for ctx in self.reads.drain_all() {
-            self.effects.push(Effect::ReadFailed { ctx, leader_hint: None });
+            self.effects.push(Effect::ReadFailed {
+                ctx,
+                leader_hint: None,
+            });
         }
     }
 
@@ -486,7 +586,10 @@ impl Raft {
         self.leader = leader;
         if self.leader_notice != (self.term, leader) {
             self.leader_notice = (self.term, leader);
-            self.effects.push(Effect::LeaderChanged { term: self.term, leader });
+            self.effects.push(Effect::LeaderChanged {
+                term: self.term,
+                leader,
+            });
         }
     }
 
@@ -503,12 +606,18 @@ impl Raft {
             .map(|id| (id, Progress::new(next)))
             .collect();
         self.reads = ReadState::default();
-        self.timers.set(Timer::CheckQuorum, self.now.plus_ms(self.config.election_timeout_ms_min));
+        self.timers.set(
+            Timer::CheckQuorum,
+            self.now.plus_ms(self.config.election_timeout_ms_min),
+        );
         // §8: a new leader commits a no-op to learn what is committed; thesis §6.4
         // requires it before serving reads.
         self.append_entry(EntryPayload::Noop);
         self.broadcast_append(true);
-        self.timers.set(Timer::Heartbeat, self.now.plus_ms(self.config.heartbeat_interval_ms));
+        self.timers.set(
+            Timer::Heartbeat,
+            self.now.plus_ms(self.config.heartbeat_interval_ms),
+        );
     }
 
     // ----- commands ------------------------------------------------------------
@@ -525,7 +634,9 @@ impl Raft {
 
     fn check_can_propose(&self) -> Result<(), ProposeError> {
         if !self.is_leader() {
-            return Err(ProposeError::NotLeader { leader_hint: self.leader });
+            return Err(ProposeError::NotLeader {
+                leader_hint: self.leader,
+            });
         }
         if let Some(target) = self.transferee {
             return Err(ProposeError::TransferInProgress(target));
@@ -534,7 +645,10 @@ impl Raft {
     }
 
     /// Proposes a single-server membership change (thesis §4.1).
-    pub fn propose_membership(&mut self, change: MembershipChange) -> Result<LogIndex, ProposeError> {
+    pub fn propose_membership(
+        &mut self,
+        change: MembershipChange,
+    ) -> Result<LogIndex, ProposeError> {
         self.check_can_propose()?;
         if self.membership_index > self.log.committed {
             return Err(MembershipError::ChangePending(self.membership_index).into());
@@ -552,13 +666,18 @@ impl Raft {
     fn check_membership_change(&self, change: MembershipChange) -> Result<(), MembershipError> {
         let m = &self.membership;
         match change {
-            MembershipChange::AddLearner(id) if m.contains(id) => Err(MembershipError::AlreadyMember(id)),
+            MembershipChange::AddLearner(id) if m.contains(id) => {
+                Err(MembershipError::AlreadyMember(id))
+            }
             MembershipChange::AddLearner(_) => Ok(()),
             MembershipChange::PromoteLearner(id) if !m.learners.contains(&id) => {
                 Err(MembershipError::NotLearner(id))
             }
             MembershipChange::PromoteLearner(id) => {
-                let matched = self.progress.get(&id).map_or(LogIndex(0), |p| p.match_index);
+                let matched = self
+                    .progress
+                    .get(&id)
+                    .map_or(LogIndex(0), |p| p.match_index);
                 let lag = self.log.last_index().0.saturating_sub(matched.0);
                 if lag > self.config.learner_lag_entries_max {
                     return Err(MembershipError::NotCaughtUp { id, lag });
@@ -577,7 +696,9 @@ impl Raft {
     /// proposals, bring the target up to date, then send it TimeoutNow.
     pub fn transfer_leader(&mut self, target: NodeId) -> Result<(), TransferError> {
         if !self.is_leader() {
-            return Err(TransferError::NotLeader { leader_hint: self.leader });
+            return Err(TransferError::NotLeader {
+                leader_hint: self.leader,
+            });
         }
         if target == self.id() {
             return Err(TransferError::AlreadyLeader(target));
@@ -586,14 +707,22 @@ impl Raft {
             return Err(TransferError::NotVoter(target));
         }
         self.transferee = Some(target);
-        self.timers.set(Timer::Transfer, self.now.plus_ms(self.config.election_timeout_ms_min));
+        // A TimeoutNow may still arrive after the transfer is abandoned.
+        self.reads.void_lease();
+        self.timers.set(
+            Timer::Transfer,
+            self.now.plus_ms(self.config.election_timeout_ms_min),
+        );
         self.maybe_send_timeout_now(target);
         self.maybe_send_append(target, true);
         Ok(())
     }
 
     pub(crate) fn maybe_send_timeout_now(&mut self, target: NodeId) {
-        let caught_up = self.progress.get(&target).is_some_and(|p| p.match_index == self.log.last_index());
+        let caught_up = self
+            .progress
+            .get(&target)
+            .is_some_and(|p| p.match_index == self.log.last_index());
         if self.transferee == Some(target) && caught_up {
             self.send(target, Body::TimeoutNow);
         }
@@ -608,7 +737,11 @@ impl Raft {
     /// Appends an entry of the current term to the leader's log.
     pub(crate) fn append_entry(&mut self, payload: EntryPayload) -> LogIndex {
         let index = self.log.last_index().next();
-        let entry = Entry { term: self.term, index, payload };
+        let entry = Entry {
+            term: self.term,
+            index,
+            payload,
+        };
         self.log.push(entry);
         self.on_log_changed(index);
         index
@@ -642,7 +775,9 @@ impl Raft {
         let members: BTreeSet<NodeId> = self.membership.members().filter(|id| *id != me).collect();
         self.progress.retain(|id, _| members.contains(id));
         for id in members {
-            self.progress.entry(id).or_insert_with(|| Progress::new(next));
+            self.progress
+                .entry(id)
+                .or_insert_with(|| Progress::new(next));
         }
     }
 
@@ -661,7 +796,10 @@ impl Raft {
     /// when it was installed from the leader and the old log is void.
     pub(crate) fn queue_snapshot_persist(&mut self, snapshot: Snapshot, replaces_log: bool) {
         let replaces_log = replaces_log
-            || self.snapshot_to_persist.as_ref().is_some_and(|(_, replaced)| *replaced);
+            || self
+                .snapshot_to_persist
+                .as_ref()
+                .is_some_and(|(_, replaced)| *replaced);
         self.snapshot_to_persist = Some((snapshot, replaces_log));
     }
 }

@@ -23,6 +23,8 @@ pub(crate) struct ReadState {
     rounds: VecDeque<(u64, Time)>,
     /// The lease holds until this time (lease reads only).
     lease_until: Option<Time>,
+    /// No lease may be taken again in this term (a transfer was started).
+    lease_void: bool,
 }
 
 const ROUNDS_KEPT_MAX: usize = 64;
@@ -42,6 +44,12 @@ impl ReadState {
         }
     }
 
+    /// Ends the lease for the rest of the term.
+    pub fn void_lease(&mut self) {
+        self.lease_until = None;
+        self.lease_void = true;
+    }
+
     /// Drops every pending read, returning their contexts.
     pub fn drain_all(&mut self) -> Vec<u64> {
         let mut ctxs = std::mem::take(&mut self.waiting_for_commit);
@@ -57,7 +65,9 @@ impl super::Raft {
     /// is lost first.
     pub fn read_index(&mut self, ctx: u64) -> Result<(), ReadError> {
         if !self.is_leader() {
-            return Err(ReadError::NotLeader { leader_hint: self.leader });
+            return Err(ReadError::NotLeader {
+                leader_hint: self.leader,
+            });
         }
         if self.log.term(self.log.committed) != Some(self.term) {
             // Thesis §6.4 step 1: until an entry of its term commits, a new
@@ -75,7 +85,11 @@ impl super::Raft {
             self.effects.push(Effect::ReadReady { ctx, index });
             return;
         }
-        let reuse_round = self.reads.pending.back().is_some_and(|(s, _, _)| *s == self.reads.seq);
+        let reuse_round = self
+            .reads
+            .pending
+            .back()
+            .is_some_and(|(s, _, _)| *s == self.reads.seq);
         if !reuse_round {
             self.reads.start_round(self.now);
             self.broadcast_append(true);
@@ -87,8 +101,12 @@ impl super::Raft {
         self.membership.voters.len() == 1 && self.membership.is_voter(self.id())
     }
 
+    /// A lease is void once a transfer starts: the target's election skips
+    /// the followers' leader stickiness the lease relies on.
     fn lease_is_valid(&self) -> bool {
-        self.config.lease_reads && self.reads.lease_until.is_some_and(|until| self.now < until)
+        self.config.lease_reads
+            && self.transferee.is_none()
+            && self.reads.lease_until.is_some_and(|until| self.now < until)
     }
 
     /// Called when the leader commits the first entry of its term.
@@ -119,7 +137,12 @@ impl super::Raft {
         acked.sort_unstable_by(|a, b| b.cmp(a));
         let confirmed = acked[self.membership.quorum() - 1];
         self.extend_lease(confirmed);
-        while self.reads.pending.front().is_some_and(|(s, _, _)| *s <= confirmed) {
+        while self
+            .reads
+            .pending
+            .front()
+            .is_some_and(|(s, _, _)| *s <= confirmed)
+        {
             let (_, index, ctx) = self.reads.pending.pop_front().unwrap();
             self.effects.push(Effect::ReadReady { ctx, index });
         }
@@ -129,10 +152,15 @@ impl super::Raft {
     /// other leader can be elected before `t` plus the minimum election
     /// timeout (followers refuse votes while they hear from us).
     fn extend_lease(&mut self, confirmed: u64) {
-        if !self.config.lease_reads {
+        if !self.config.lease_reads || self.reads.lease_void {
             return;
         }
-        let started = self.reads.rounds.iter().rev().find(|(s, _)| *s <= confirmed);
+        let started = self
+            .reads
+            .rounds
+            .iter()
+            .rev()
+            .find(|(s, _)| *s <= confirmed);
         if let Some((_, at)) = started {
             let lease_ms = self.config.election_timeout_ms_min * self.config.lease_percent / 100;
             let until = at.plus_ms(lease_ms);

@@ -23,7 +23,10 @@ impl super::Raft {
         }
         self.reads.start_round(self.now);
         self.broadcast_append(true);
-        self.timers.set(Timer::Heartbeat, self.now.plus_ms(self.config.heartbeat_interval_ms));
+        self.timers.set(
+            Timer::Heartbeat,
+            self.now.plus_ms(self.config.heartbeat_interval_ms),
+        );
     }
 
     /// Sends the next batch to `peer` unless its pipeline is full. With
@@ -31,7 +34,9 @@ impl super::Raft {
     /// paused probe or a snapshot transfer (retransmission after loss).
     pub(crate) fn maybe_send_append(&mut self, peer: NodeId, force: bool) {
         loop {
-            let Some(pr) = self.progress.get(&peer) else { return };
+            let Some(pr) = self.progress.get(&peer) else {
+                return;
+            };
             if let ReplicationState::Snapshot { .. } = pr.state {
                 if force {
                     self.send_snapshot_chunk(peer);
@@ -99,7 +104,10 @@ impl super::Raft {
             // Everything up to our commit index matches any leader's log
             // (Leader Completeness, §5.4): keep only the entries after it.
             let committed = self.log.committed;
-            let entries = entries.into_iter().filter(|e| e.index > committed).collect();
+            let entries = entries
+                .into_iter()
+                .filter(|e| e.index > committed)
+                .collect();
             return self.accept_entries(from, committed, entries, leader_commit, read_seq);
         }
         if !self.log.matches(prev_log_index, prev_log_term) {
@@ -171,7 +179,9 @@ impl super::Raft {
         if !self.is_leader() {
             return;
         }
-        let Some(pr) = self.progress.get_mut(&from) else { return };
+        let Some(pr) = self.progress.get_mut(&from) else {
+            return;
+        };
         pr.recent_active = true;
         pr.read_seq_acked = pr.read_seq_acked.max(read_seq);
         if success {
@@ -191,7 +201,9 @@ impl super::Raft {
     /// follower's first index of it.
     fn backtrack_hint(&self, conflict_term: Option<Term>, conflict_index: LogIndex) -> LogIndex {
         let from_term = conflict_term.and_then(|t| self.log.last_index_of_term(t));
-        from_term.map_or(conflict_index, |i| i.next()).max(LogIndex(1))
+        from_term
+            .map_or(conflict_index, |i| i.next())
+            .max(LogIndex(1))
     }
 
     fn on_append_acked(&mut self, from: NodeId, index: LogIndex) {

@@ -21,13 +21,21 @@ impl super::Raft {
     /// # Panics
     /// If `index` is above the applied index: that is a driver bug.
     pub fn compact(&mut self, index: LogIndex, data: Bytes) {
-        assert!(index <= self.log.applied, "snapshot at {index} beyond applied {}", self.log.applied);
+        assert!(
+            index <= self.log.applied,
+            "snapshot at {index} beyond applied {}",
+            self.log.applied
+        );
         if index <= self.log.snapshot.index {
             return;
         }
         let term = self.log.term(index).expect("applied entry is held");
         let (_, membership) = self.log.membership_at(index);
-        let meta = SnapshotMeta { index, term, membership };
+        let meta = SnapshotMeta {
+            index,
+            term,
+            membership,
+        };
         self.log.compact(meta.clone());
         self.snapshot = Snapshot { meta, data };
         self.queue_snapshot_persist(self.snapshot.clone(), false);
@@ -49,10 +57,21 @@ impl super::Raft {
     /// Sends the chunk at the peer's current offset. A transfer of an older
     /// snapshot restarts with the current one.
     pub(crate) fn send_snapshot_chunk(&mut self, peer: NodeId) {
-        let Some(pr) = self.progress.get_mut(&peer) else { return };
-        let ReplicationState::Snapshot { index, offset } = pr.state else { return };
-        let offset = if index == self.snapshot.meta.index { offset } else { 0 };
-        pr.state = ReplicationState::Snapshot { index: self.snapshot.meta.index, offset };
+        let Some(pr) = self.progress.get_mut(&peer) else {
+            return;
+        };
+        let ReplicationState::Snapshot { index, offset } = pr.state else {
+            return;
+        };
+        let offset = if index == self.snapshot.meta.index {
+            offset
+        } else {
+            0
+        };
+        pr.state = ReplicationState::Snapshot {
+            index: self.snapshot.meta.index,
+            offset,
+        };
         let total = self.snapshot.data.len() as u64;
         let start = offset.min(total) as usize;
         let end = (start + self.config.snapshot_chunk_bytes_max).min(total as usize);
@@ -80,7 +99,13 @@ impl super::Raft {
         let snapshot_index = meta.index;
         if snapshot_index <= self.log.committed {
             // We already hold everything it covers (§7: "discard").
-            self.reply_snapshot(from, snapshot_index, offset + data.len() as u64, true, read_seq);
+            self.reply_snapshot(
+                from,
+                snapshot_index,
+                offset + data.len() as u64,
+                true,
+                read_seq,
+            );
             return;
         }
         let expected = match &self.incoming_snapshot {
@@ -92,7 +117,10 @@ impl super::Raft {
             return;
         }
         if offset == 0 {
-            self.incoming_snapshot = Some(IncomingSnapshot { meta, data: BytesMut::new() });
+            self.incoming_snapshot = Some(IncomingSnapshot {
+                meta,
+                data: BytesMut::new(),
+            });
         }
         let inc = self.incoming_snapshot.as_mut().unwrap();
         inc.data.extend_from_slice(&data);
@@ -102,17 +130,29 @@ impl super::Raft {
             return;
         }
         let inc = self.incoming_snapshot.take().unwrap();
-        self.install_snapshot(Snapshot { meta: inc.meta, data: inc.data.freeze() });
+        self.install_snapshot(Snapshot {
+            meta: inc.meta,
+            data: inc.data.freeze(),
+        });
         self.reply_snapshot(from, snapshot_index, next_offset, true, read_seq);
     }
 
-    /// §7: the snapshot replaces the whole log and the state machine.
+    /// §7: the snapshot replaces the state machine, and the log up to its
+    /// index. "If existing log entry has same index and term as snapshot's
+    /// last included entry, retain log entries following it"; otherwise
+    /// the whole log is discarded. Keeping the suffix matters: the leader
+    /// may already count those entries as replicated here.
     fn install_snapshot(&mut self, snapshot: Snapshot) {
-        self.log.install(snapshot.meta.clone());
-        self.membership = snapshot.meta.membership.clone();
-        self.membership_index = snapshot.meta.index;
+        let meta = &snapshot.meta;
+        let keeps_suffix = self.log.matches(meta.index, meta.term);
+        self.log.install(meta.clone(), keeps_suffix);
+        self.on_log_changed(meta.index);
+        if !keeps_suffix {
+            self.membership = meta.membership.clone();
+            self.membership_index = meta.index;
+        }
         self.snapshot = snapshot.clone();
-        self.queue_snapshot_persist(snapshot.clone(), true);
+        self.queue_snapshot_persist(snapshot.clone(), !keeps_suffix);
         self.effects.push(Effect::ApplySnapshot(snapshot));
     }
 
@@ -127,7 +167,14 @@ impl super::Raft {
     }
 
     /// A completed install is acknowledged only once durable.
-    fn reply_snapshot(&mut self, to: NodeId, index: LogIndex, next: u64, done: bool, read_seq: u64) {
+    fn reply_snapshot(
+        &mut self,
+        to: NodeId,
+        index: LogIndex,
+        next: u64,
+        done: bool,
+        read_seq: u64,
+    ) {
         let body = Body::InstallSnapshotResponse {
             snapshot_index: index,
             next_offset: next,
@@ -149,7 +196,9 @@ impl super::Raft {
         if !self.is_leader() {
             return;
         }
-        let Some(pr) = self.progress.get_mut(&from) else { return };
+        let Some(pr) = self.progress.get_mut(&from) else {
+            return;
+        };
         pr.recent_active = true;
         pr.read_seq_acked = pr.read_seq_acked.max(read_seq);
         if done {
@@ -162,7 +211,10 @@ impl super::Raft {
             self.maybe_send_append(from, false);
         } else if let ReplicationState::Snapshot { index, .. } = pr.state {
             if index == snapshot_index {
-                pr.state = ReplicationState::Snapshot { index, offset: next_offset };
+                pr.state = ReplicationState::Snapshot {
+                    index,
+                    offset: next_offset,
+                };
                 self.send_snapshot_chunk(from);
             }
         }
