@@ -15,10 +15,7 @@ use synod_core::raft::Bugs;
 use synod_sim::raft::run_seed;
 
 #[derive(Parser)]
-#[command(
-    name = "synod-sim",
-    about = "Seeded deterministic simulation of synod's protocol cores"
-)]
+#[command(name = "synod-sim", about = "Seeded deterministic simulation of synod's protocol cores")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,13 +44,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let Command::Raft {
-        seeds,
-        first_seed,
-        seed,
-        threads,
-        verbose,
-    } = Cli::parse().command;
+    let Command::Raft { seeds, first_seed, seed, threads, verbose } = Cli::parse().command;
     let range = match seed {
         Some(s) => s..s + 1,
         None => first_seed..first_seed.saturating_add(seeds),

@@ -35,47 +35,27 @@ const SAFETY: &[&str] = &[
 #[test]
 fn counting_replicas_of_old_terms_is_caught() {
     // Raft §5.4.2 / Figure 8: committing an older-term entry by counting replicas.
-    let bugs = Bugs {
-        commit_old_term_by_count: true,
-        ..Bugs::default()
-    };
+    let bugs = Bugs { commit_old_term_by_count: true, ..Bugs::default() };
     assert_caught("commit_old_term_by_count", bugs, SAFETY);
 }
 
 #[test]
 fn granting_two_votes_in_a_term_is_caught() {
     // Raft §5.2: each server votes for at most one candidate per term.
-    let bugs = Bugs {
-        grant_two_votes_per_term: true,
-        ..Bugs::default()
-    };
-    assert_caught(
-        "grant_two_votes_per_term",
-        bugs,
-        &["election safety", "log matching"],
-    );
+    let bugs = Bugs { grant_two_votes_per_term: true, ..Bugs::default() };
+    assert_caught("grant_two_votes_per_term", bugs, &["election safety", "log matching"]);
 }
 
 #[test]
 fn forgetting_to_persist_the_vote_is_caught() {
     // Raft §5.2 and Figure 2: votedFor is persistent state, written before replying.
-    let bugs = Bugs {
-        skip_vote_persist: true,
-        ..Bugs::default()
-    };
-    assert_caught(
-        "skip_vote_persist",
-        bugs,
-        &["election safety", "log matching"],
-    );
+    let bugs = Bugs { skip_vote_persist: true, ..Bugs::default() };
+    assert_caught("skip_vote_persist", bugs, &["election safety", "log matching"]);
 }
 
 #[test]
 fn reads_without_a_heartbeat_round_are_caught() {
     // Thesis §6.4: a leader must confirm it still leads before serving a read.
-    let bugs = Bugs {
-        read_without_heartbeat: true,
-        ..Bugs::default()
-    };
+    let bugs = Bugs { read_without_heartbeat: true, ..Bugs::default() };
     assert_caught("read_without_heartbeat", bugs, &["linearizable read"]);
 }

@@ -87,7 +87,9 @@ pub enum ConfigError {
         field: &'static str,
     },
     /// Lease reads need CheckQuorum, and a lease shorter than the timeout.
-    #[error("lease_reads requires check_quorum and lease_percent in 1..=100 (got {lease_percent})")]
+    #[error(
+        "lease_reads requires check_quorum and lease_percent in 1..=100 (got {lease_percent})"
+    )]
     LeaseWithoutCheckQuorum {
         /// The configured lease fraction.
         lease_percent: u64,

@@ -1,7 +1,7 @@
 //! Leader election (§5.2), PreVote (thesis §9.6), CheckQuorum (thesis §6.2)
 //! and the receiving side of leadership transfer (thesis §3.10).
 
-use super::node::{Role, Timer};
+use super::node::Role;
 use super::Body;
 use crate::{LogIndex, NodeId, Term};
 
@@ -43,10 +43,7 @@ impl super::Raft {
         self.set_leader(None);
         self.reset_election_timer();
         // Our own vote counts only once it is durable, like any other.
-        let grant = Body::RequestVoteResponse {
-            granted: true,
-            pre_vote: false,
-        };
+        let grant = Body::RequestVoteResponse { granted: true, pre_vote: false };
         self.send_after_persist(self.id(), grant);
         self.request_votes(self.term, false, transfer);
     }
@@ -61,12 +58,7 @@ impl super::Raft {
         let me = self.id();
         let voters: Vec<NodeId> = self.membership.voters.iter().copied().collect();
         for to in voters.into_iter().filter(|id| *id != me) {
-            let msg = super::Message {
-                from: me,
-                to,
-                term,
-                body: body.clone(),
-            };
+            let msg = super::Message { from: me, to, term, body: body.clone() };
             self.effects.push(super::Effect::Send(msg));
         }
     }
@@ -88,10 +80,7 @@ impl super::Raft {
                 from: self.id(),
                 to: from,
                 term: if granted { term } else { self.term },
-                body: Body::RequestVoteResponse {
-                    granted,
-                    pre_vote: true,
-                },
+                body: Body::RequestVoteResponse { granted, pre_vote: true },
             };
             self.effects.push(super::Effect::Send(reply));
             return;
@@ -104,10 +93,7 @@ impl super::Raft {
         if can_vote && up_to_date {
             self.vote = Some(from);
             self.reset_election_timer();
-            let body = Body::RequestVoteResponse {
-                granted: true,
-                pre_vote: false,
-            };
+            let body = Body::RequestVoteResponse { granted: true, pre_vote: false };
             if self.bug_skip_vote_persist() {
                 self.vote_is_volatile = true;
                 self.send(from, body);
@@ -115,13 +101,7 @@ impl super::Raft {
                 self.send_after_persist(from, body);
             }
         } else {
-            self.send(
-                from,
-                Body::RequestVoteResponse {
-                    granted: false,
-                    pre_vote: false,
-                },
-            );
+            self.send(from, Body::RequestVoteResponse { granted: false, pre_vote: false });
         }
     }
 
@@ -132,11 +112,7 @@ impl super::Raft {
         granted: bool,
         pre_vote: bool,
     ) {
-        let expected = if pre_vote {
-            Role::PreCandidate
-        } else {
-            Role::Candidate
-        };
+        let expected = if pre_vote { Role::PreCandidate } else { Role::Candidate };
         if self.role != expected || (pre_vote && term != self.term.next() && granted) {
             return;
         }
@@ -168,28 +144,46 @@ impl super::Raft {
     }
 
     /// Thesis §6.2 (CheckQuorum): a leader that has not heard from a
-    /// majority within an election timeout steps down.
-    pub(crate) fn on_check_quorum_timeout(&mut self) {
-        if !self.is_leader() {
-            return;
-        }
+    /// majority within the minimum election timeout steps down. Checked at
+    /// every heartbeat, so it steps down at most one heartbeat late.
+    /// Returns whether it is still leader.
+    pub(crate) fn check_quorum(&mut self) -> bool {
         let me = self.id();
-        let mut active: Vec<NodeId> = vec![me];
-        for (id, pr) in self.progress.iter_mut() {
-            if pr.recent_active {
-                active.push(*id);
-            }
-            pr.recent_active = false;
-        }
-        if self.config.check_quorum && !self.membership.has_quorum(active.iter()) {
+        let window = self.config.election_timeout_ms_min;
+        let now = self.now;
+        let active = self
+            .progress
+            .iter()
+            .filter(|(_, pr)| now.ms_since(pr.last_active) < window)
+            .map(|(id, _)| id)
+            .chain(std::iter::once(&me));
+        if self.config.check_quorum && !self.membership.has_quorum(active) {
             self.become_follower(self.term, None);
-            return;
+            return false;
         }
-        self.leader_contact = Some(self.now);
-        self.timers.set(
-            Timer::CheckQuorum,
-            self.now.plus_ms(self.config.election_timeout_ms_min),
-        );
+        if self.config.check_quorum {
+            self.leader_contact = self.quorum_contact_time();
+        }
+        true
+    }
+
+    /// The latest time by which a majority (counting us) had been heard from.
+    fn quorum_contact_time(&self) -> Option<crate::Time> {
+        let me = self.id();
+        let mut times: Vec<crate::Time> = self
+            .membership
+            .voters
+            .iter()
+            .map(|id| {
+                if *id == me {
+                    self.now
+                } else {
+                    self.progress.get(id).map_or(crate::Time(0), |p| p.last_active)
+                }
+            })
+            .collect();
+        times.sort_unstable_by(|a, b| b.cmp(a));
+        times.get(self.membership.quorum().checked_sub(1)?).copied()
     }
 
     #[cfg(feature = "bug-injection")]

@@ -38,11 +38,7 @@ impl RaftLog {
     pub fn restore(snapshot: SnapshotMeta, entries: Vec<Entry>, commit: LogIndex) -> RaftLog {
         let mut log = RaftLog::new(snapshot);
         for (i, entry) in entries.iter().enumerate() {
-            assert_eq!(
-                entry.index.0,
-                log.snapshot.index.0 + 1 + i as u64,
-                "durable log has a gap"
-            );
+            assert_eq!(entry.index.0, log.snapshot.index.0 + 1 + i as u64, "durable log has a gap");
         }
         log.entries = entries;
         log.persisted = log.last_index();
@@ -138,11 +134,7 @@ impl RaftLog {
 
     /// Appends a new entry at the end (leader path).
     pub fn push(&mut self, entry: Entry) {
-        assert_eq!(
-            entry.index,
-            self.last_index().next(),
-            "appended entry leaves a gap"
-        );
+        assert_eq!(entry.index, self.last_index().next(), "appended entry leaves a gap");
         self.mark_unstable(entry.index);
         self.entries.push(entry);
     }
@@ -161,10 +153,7 @@ impl RaftLog {
                     rest.next();
                 }
                 Some(_) => {
-                    assert!(
-                        entry.index > self.committed,
-                        "conflict with a committed entry"
-                    );
+                    assert!(entry.index > self.committed, "conflict with a committed entry");
                     self.truncate_from(entry.index);
                     break;
                 }

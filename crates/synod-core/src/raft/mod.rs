@@ -48,11 +48,12 @@ mod progress;
 mod read;
 mod replication;
 mod snapshot;
+#[cfg(test)]
+mod tests;
 
-
-pub use config::{Config, ConfigError};
 #[cfg(feature = "bug-injection")]
 pub use config::Bugs;
+pub use config::{Config, ConfigError};
 pub use effect::{DurableState, Effect, PersistRequest};
 pub use entry::{Entry, EntryPayload, HardState, Snapshot, SnapshotMeta};
 pub use error::{MembershipError, ProposeError, ReadError, TransferError};

@@ -37,19 +37,12 @@ pub(crate) enum Timer {
     Election,
     /// Leader: send heartbeats.
     Heartbeat,
-    /// Leader: step down unless a quorum was heard from (thesis §6.2).
-    CheckQuorum,
     /// Leader: give up a leadership transfer (thesis §3.10).
     Transfer,
 }
 
 impl TimerKind for Timer {
-    const ALL: &'static [Timer] = &[
-        Timer::Election,
-        Timer::Heartbeat,
-        Timer::CheckQuorum,
-        Timer::Transfer,
-    ];
+    const ALL: &'static [Timer] = &[Timer::Election, Timer::Heartbeat, Timer::Transfer];
     fn index(self) -> usize {
         self as usize
     }
@@ -64,6 +57,8 @@ pub struct Raft {
     /// Whether any input has arrived yet; the first one re-bases the
     /// election timer on the driver's clock (a restart does not know it).
     pub(crate) started: bool,
+    /// With lease reads, a (re)started node refuses votes until then.
+    pub(crate) votes_refused_until: Option<Time>,
     pub(crate) term: Term,
     pub(crate) vote: Option<NodeId>,
     pub(crate) role: Role,
@@ -76,7 +71,7 @@ pub struct Raft {
     pub(crate) membership_index: LogIndex,
     pub(crate) votes: BTreeMap<NodeId, bool>,
     pub(crate) progress: BTreeMap<NodeId, Progress>,
-    pub(crate) timers: TimerTable<Timer, 4>,
+    pub(crate) timers: TimerTable<Timer, 3>,
     pub(crate) transferee: Option<NodeId>,
     /// The (term, leader) pair last reported with [`Effect::LeaderChanged`].
     pub(crate) leader_notice: (Term, Option<NodeId>),
@@ -103,22 +98,9 @@ impl Raft {
     /// Every node of a new cluster must be started with the same list.
     pub fn new(config: Config, voters: &[NodeId]) -> Raft {
         let membership = Membership::with_voters(voters.iter().copied());
-        let meta = SnapshotMeta {
-            index: LogIndex(0),
-            term: Term(0),
-            membership,
-        };
-        let snapshot = Snapshot {
-            meta,
-            data: Bytes::new(),
-        };
-        Raft::restart(
-            config,
-            DurableState {
-                snapshot: Some(snapshot),
-                ..Default::default()
-            },
-        )
+        let meta = SnapshotMeta { index: LogIndex(0), term: Term(0), membership };
+        let snapshot = Snapshot { meta, data: Bytes::new() };
+        Raft::restart(config, DurableState { snapshot: Some(snapshot), ..Default::default() })
     }
 
     /// A node that joins an existing cluster: it knows no configuration and
@@ -138,6 +120,7 @@ impl Raft {
             rng,
             now: Time(0),
             started: false,
+            votes_refused_until: None,
             term: hs.term,
             vote: hs.vote,
             role: Role::Follower,
@@ -228,9 +211,7 @@ impl Raft {
     }
     /// The leader's view of a follower: (match index, next index).
     pub fn progress_of(&self, id: NodeId) -> Option<(LogIndex, LogIndex)> {
-        self.progress
-            .get(&id)
-            .map(|p| (p.match_index, p.next_index))
+        self.progress.get(&id).map(|p| (p.match_index, p.next_index))
     }
     /// The earliest time at which [`Raft::handle_timeout`] has work to do.
     pub fn next_deadline(&self) -> Option<Time> {
@@ -259,12 +240,9 @@ impl Raft {
     fn dispatch(&mut self, msg: Message) {
         let from = msg.from;
         match msg.body {
-            Body::RequestVote {
-                last_log_index,
-                last_log_term,
-                pre_vote,
-                ..
-            } => self.handle_vote_request(from, msg.term, last_log_index, last_log_term, pre_vote),
+            Body::RequestVote { last_log_index, last_log_term, pre_vote, .. } => {
+                self.handle_vote_request(from, msg.term, last_log_index, last_log_term, pre_vote)
+            }
             Body::RequestVoteResponse { granted, pre_vote } => {
                 self.handle_vote_response(from, msg.term, granted, pre_vote)
             }
@@ -296,19 +274,12 @@ impl Raft {
                 conflict_index,
                 read_seq,
             ),
-            Body::InstallSnapshot {
-                meta,
-                offset,
-                data,
-                done,
-                read_seq,
-            } => self.handle_snapshot_chunk(from, meta, offset, data, done, read_seq),
-            Body::InstallSnapshotResponse {
-                snapshot_index,
-                next_offset,
-                done,
-                read_seq,
-            } => self.handle_snapshot_response(from, snapshot_index, next_offset, done, read_seq),
+            Body::InstallSnapshot { meta, offset, data, done, read_seq } => {
+                self.handle_snapshot_chunk(from, meta, offset, data, done, read_seq)
+            }
+            Body::InstallSnapshotResponse { snapshot_index, next_offset, done, read_seq } => {
+                self.handle_snapshot_response(from, snapshot_index, next_offset, done, read_seq)
+            }
             Body::TimeoutNow => self.handle_timeout_now(from),
         }
     }
@@ -318,20 +289,16 @@ impl Raft {
     /// whether to go on handling the message.
     fn accept_higher_term(&mut self, msg: &Message) -> bool {
         match msg.body {
-            Body::RequestVote {
-                pre_vote, transfer, ..
-            } => {
-                if !transfer && self.hears_from_leader() {
+            Body::RequestVote { pre_vote, transfer, .. } => {
+                let refusing = self.votes_refused_until.is_some_and(|until| self.now < until);
+                if !transfer && (self.hears_from_leader() || refusing) {
                     return false;
                 }
                 if !pre_vote {
                     self.become_follower(msg.term, None);
                 }
             }
-            Body::RequestVoteResponse {
-                pre_vote: true,
-                granted: true,
-            } => {}
+            Body::RequestVoteResponse { pre_vote: true, granted: true } => {}
             Body::AppendEntries { .. } | Body::InstallSnapshot { .. } | Body::TimeoutNow => {
                 self.become_follower(msg.term, Some(msg.from));
             }
@@ -355,13 +322,7 @@ impl Raft {
                 self.send(msg.from, body);
             }
             Body::RequestVote { pre_vote: true, .. } => {
-                self.send(
-                    msg.from,
-                    Body::RequestVoteResponse {
-                        granted: false,
-                        pre_vote: true,
-                    },
-                );
+                self.send(msg.from, Body::RequestVoteResponse { granted: false, pre_vote: true });
             }
             _ => {}
         }
@@ -374,7 +335,6 @@ impl Raft {
             match timer {
                 Timer::Election => self.on_election_timeout(),
                 Timer::Heartbeat => self.on_heartbeat_timeout(),
-                Timer::CheckQuorum => self.on_check_quorum_timeout(),
                 Timer::Transfer => self.abort_transfer(),
             }
         }
@@ -387,6 +347,11 @@ impl Raft {
             if self.role != Role::Leader {
                 self.reset_election_timer();
             }
+            if self.config.lease_reads {
+                // We may have acknowledged a leader's lease just before a
+                // restart: help no one depose it until that lease has expired.
+                self.votes_refused_until = Some(now.plus_ms(self.config.election_timeout_ms_min));
+            }
         }
     }
 
@@ -396,10 +361,7 @@ impl Raft {
         if seq <= self.persist_seq_confirmed {
             return;
         }
-        assert!(
-            seq <= self.persist_seq_emitted,
-            "confirmed a persist that was never requested"
-        );
+        assert!(seq <= self.persist_seq_emitted, "confirmed a persist that was never requested");
         self.persist_seq_confirmed = seq;
         while let Some(&(s, index, term)) = self.persists_in_flight.front() {
             if s > seq {
@@ -411,7 +373,11 @@ impl Raft {
         while self.after_persist.front().is_some_and(|(s, _)| *s <= seq) {
             let (_, msg) = self.after_persist.pop_front().unwrap();
             if msg.to == self.id() {
-                self.dispatch(msg);
+                // A self-message of an older term (our vote in an election
+                // we have since abandoned) must not count in the current one.
+                if msg.term == self.term {
+                    self.dispatch(msg);
+                }
             } else {
                 self.effects.push(Effect::Send(msg));
             }
@@ -424,6 +390,7 @@ impl Raft {
     /// Drains the effects of everything handled since the last call: at
     /// most one persist request first, then sends, applies and notices.
     pub fn take_effects(&mut self) -> Vec<Effect> {
+        self.maybe_start_read_round();
         let mut effects = Vec::with_capacity(self.effects.len() + 2);
         if let Some(req) = self.build_persist_request() {
             effects.push(Effect::Persist(req));
@@ -447,8 +414,7 @@ impl Raft {
         }
         self.persist_seq_emitted += 1;
         let seq = self.persist_seq_emitted;
-        self.persists_in_flight
-            .push_back((seq, self.log.last_index(), self.log.last_term()));
+        self.persists_in_flight.push_back((seq, self.log.last_index(), self.log.last_term()));
         let commit_changed = hs.commit != self.hard_state_persisted.commit;
         let hard_state = (hs_changed || commit_changed).then_some(hs);
         self.hard_state_persisted = hs;
@@ -461,27 +427,13 @@ impl Raft {
             truncate_from = Some(truncate_from.map_or(after, |t| t.min(after)));
         }
         let snapshot = snapshot.map(|(snap, _)| snap);
-        Some(PersistRequest {
-            seq,
-            hard_state,
-            snapshot,
-            truncate_from,
-            entries,
-        })
+        Some(PersistRequest { seq, hard_state, snapshot, truncate_from, entries })
     }
 
     /// The hard state as of now.
     pub fn hard_state(&self) -> HardState {
-        let vote = if self.vote_is_volatile {
-            None
-        } else {
-            self.vote
-        };
-        HardState {
-            term: self.term,
-            vote,
-            commit: self.log.committed,
-        }
+        let vote = if self.vote_is_volatile { None } else { self.vote };
+        HardState { term: self.term, vote, commit: self.log.committed }
     }
 
     /// Whether the current round must write anything.
@@ -497,24 +449,14 @@ impl Raft {
 
     /// Queues a message that depends on no unpersisted state.
     pub(crate) fn send(&mut self, to: NodeId, body: Body) {
-        let msg = Message {
-            from: self.id(),
-            to,
-            term: self.term,
-            body,
-        };
+        let msg = Message { from: self.id(), to, term: self.term, body };
         self.effects.push(Effect::Send(msg));
     }
 
     /// Queues a message that may leave only after everything this node has
     /// written so far is durable (vote grants, append acknowledgements).
     pub(crate) fn send_after_persist(&mut self, to: NodeId, body: Body) {
-        let msg = Message {
-            from: self.id(),
-            to,
-            term: self.term,
-            body,
-        };
+        let msg = Message { from: self.id(), to, term: self.term, body };
         let seq = if self.has_unpersisted_changes() {
             self.persist_seq_emitted + 1
         } else if self.persist_seq_emitted > self.persist_seq_confirmed {
@@ -531,10 +473,7 @@ impl Raft {
     // ----- role changes -------------------------------------------------------
 
     pub(crate) fn reset_election_timer(&mut self) {
-        let (min, max) = (
-            self.config.election_timeout_ms_min,
-            self.config.election_timeout_ms_max,
-        );
+        let (min, max) = (self.config.election_timeout_ms_min, self.config.election_timeout_ms_max);
         let timeout = self.rng.random_range(min..max);
         self.timers.set(Timer::Election, self.now.plus_ms(timeout));
     }
@@ -558,10 +497,10 @@ impl Raft {
         }
         self.role = Role::Follower;
         self.votes.clear();
+        self.set_leader(leader);
         if was_leader {
             self.step_down_cleanup();
         }
-        self.set_leader(leader);
         self.reset_election_timer();
     }
 
@@ -569,13 +508,10 @@ impl Raft {
         self.progress.clear();
         self.transferee = None;
         self.timers.stop(Timer::Heartbeat);
-        self.timers.stop(Timer::CheckQuorum);
         self.timers.stop(Timer::Transfer);
+        let leader_hint = self.leader;
         for ctx in self.reads.drain_all() {
-            self.effects.push(Effect::ReadFailed {
-                ctx,
-                leader_hint: None,
-            });
+            self.effects.push(Effect::ReadFailed { ctx, leader_hint });
         }
     }
 
@@ -586,10 +522,7 @@ impl Raft {
         self.leader = leader;
         if self.leader_notice != (self.term, leader) {
             self.leader_notice = (self.term, leader);
-            self.effects.push(Effect::LeaderChanged {
-                term: self.term,
-                leader,
-            });
+            self.effects.push(Effect::LeaderChanged { term: self.term, leader });
         }
     }
 
@@ -603,21 +536,14 @@ impl Raft {
             .membership
             .members()
             .filter(|id| *id != self.id())
-            .map(|id| (id, Progress::new(next)))
+            .map(|id| (id, Progress::new(next, self.now)))
             .collect();
         self.reads = ReadState::default();
-        self.timers.set(
-            Timer::CheckQuorum,
-            self.now.plus_ms(self.config.election_timeout_ms_min),
-        );
         // §8: a new leader commits a no-op to learn what is committed; thesis §6.4
         // requires it before serving reads.
         self.append_entry(EntryPayload::Noop);
         self.broadcast_append(true);
-        self.timers.set(
-            Timer::Heartbeat,
-            self.now.plus_ms(self.config.heartbeat_interval_ms),
-        );
+        self.timers.set(Timer::Heartbeat, self.now.plus_ms(self.config.heartbeat_interval_ms));
     }
 
     // ----- commands ------------------------------------------------------------
@@ -634,9 +560,7 @@ impl Raft {
 
     fn check_can_propose(&self) -> Result<(), ProposeError> {
         if !self.is_leader() {
-            return Err(ProposeError::NotLeader {
-                leader_hint: self.leader,
-            });
+            return Err(ProposeError::NotLeader { leader_hint: self.leader });
         }
         if let Some(target) = self.transferee {
             return Err(ProposeError::TransferInProgress(target));
@@ -674,10 +598,7 @@ impl Raft {
                 Err(MembershipError::NotLearner(id))
             }
             MembershipChange::PromoteLearner(id) => {
-                let matched = self
-                    .progress
-                    .get(&id)
-                    .map_or(LogIndex(0), |p| p.match_index);
+                let matched = self.progress.get(&id).map_or(LogIndex(0), |p| p.match_index);
                 let lag = self.log.last_index().0.saturating_sub(matched.0);
                 if lag > self.config.learner_lag_entries_max {
                     return Err(MembershipError::NotCaughtUp { id, lag });
@@ -696,9 +617,7 @@ impl Raft {
     /// proposals, bring the target up to date, then send it TimeoutNow.
     pub fn transfer_leader(&mut self, target: NodeId) -> Result<(), TransferError> {
         if !self.is_leader() {
-            return Err(TransferError::NotLeader {
-                leader_hint: self.leader,
-            });
+            return Err(TransferError::NotLeader { leader_hint: self.leader });
         }
         if target == self.id() {
             return Err(TransferError::AlreadyLeader(target));
@@ -709,20 +628,15 @@ impl Raft {
         self.transferee = Some(target);
         // A TimeoutNow may still arrive after the transfer is abandoned.
         self.reads.void_lease();
-        self.timers.set(
-            Timer::Transfer,
-            self.now.plus_ms(self.config.election_timeout_ms_min),
-        );
+        self.timers.set(Timer::Transfer, self.now.plus_ms(self.config.election_timeout_ms_min));
         self.maybe_send_timeout_now(target);
         self.maybe_send_append(target, true);
         Ok(())
     }
 
     pub(crate) fn maybe_send_timeout_now(&mut self, target: NodeId) {
-        let caught_up = self
-            .progress
-            .get(&target)
-            .is_some_and(|p| p.match_index == self.log.last_index());
+        let caught_up =
+            self.progress.get(&target).is_some_and(|p| p.match_index == self.log.last_index());
         if self.transferee == Some(target) && caught_up {
             self.send(target, Body::TimeoutNow);
         }
@@ -737,11 +651,7 @@ impl Raft {
     /// Appends an entry of the current term to the leader's log.
     pub(crate) fn append_entry(&mut self, payload: EntryPayload) -> LogIndex {
         let index = self.log.last_index().next();
-        let entry = Entry {
-            term: self.term,
-            index,
-            payload,
-        };
+        let entry = Entry { term: self.term, index, payload };
         self.log.push(entry);
         self.on_log_changed(index);
         index
@@ -775,9 +685,8 @@ impl Raft {
         let members: BTreeSet<NodeId> = self.membership.members().filter(|id| *id != me).collect();
         self.progress.retain(|id, _| members.contains(id));
         for id in members {
-            self.progress
-                .entry(id)
-                .or_insert_with(|| Progress::new(next));
+            let now = self.now;
+            self.progress.entry(id).or_insert_with(|| Progress::new(next, now));
         }
     }
 
@@ -796,10 +705,7 @@ impl Raft {
     /// when it was installed from the leader and the old log is void.
     pub(crate) fn queue_snapshot_persist(&mut self, snapshot: Snapshot, replaces_log: bool) {
         let replaces_log = replaces_log
-            || self
-                .snapshot_to_persist
-                .as_ref()
-                .is_some_and(|(_, replaced)| *replaced);
+            || self.snapshot_to_persist.as_ref().is_some_and(|(_, replaced)| *replaced);
         self.snapshot_to_persist = Some((snapshot, replaces_log));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::LogIndex;
+use crate::{LogIndex, Time};
 
 /// How the leader currently sends to a follower.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -34,21 +34,21 @@ pub(crate) struct Progress {
     pub state: ReplicationState,
     /// Last index of each append in flight (Replicate state).
     pub inflight: VecDeque<LogIndex>,
-    /// Heard from since the last CheckQuorum round.
-    pub recent_active: bool,
+    /// When the leader last heard from this follower (CheckQuorum).
+    pub last_active: Time,
     /// Highest read round the follower has answered.
     pub read_seq_acked: u64,
 }
 
 impl Progress {
     /// A follower the leader knows nothing about yet.
-    pub fn new(next_index: LogIndex) -> Progress {
+    pub fn new(next_index: LogIndex, now: Time) -> Progress {
         Progress {
             match_index: LogIndex(0),
             next_index,
             state: ReplicationState::Probe { paused: false },
             inflight: VecDeque::new(),
-            recent_active: false,
+            last_active: now,
             read_seq_acked: 0,
         }
     }

@@ -25,6 +25,8 @@ pub(crate) struct ReadState {
     lease_until: Option<Time>,
     /// No lease may be taken again in this term (a transfer was started).
     lease_void: bool,
+    /// Reads are waiting for a round that has not been sent yet.
+    round_requested: bool,
 }
 
 const ROUNDS_KEPT_MAX: usize = 64;
@@ -38,6 +40,7 @@ impl ReadState {
     /// Starts a new round; messages sent from now carry its seq.
     pub fn start_round(&mut self, now: Time) {
         self.seq += 1;
+        self.round_requested = false;
         self.rounds.push_back((self.seq, now));
         if self.rounds.len() > ROUNDS_KEPT_MAX {
             self.rounds.pop_front();
@@ -65,9 +68,7 @@ impl super::Raft {
     /// is lost first.
     pub fn read_index(&mut self, ctx: u64) -> Result<(), ReadError> {
         if !self.is_leader() {
-            return Err(ReadError::NotLeader {
-                leader_hint: self.leader,
-            });
+            return Err(ReadError::NotLeader { leader_hint: self.leader });
         }
         if self.log.term(self.log.committed) != Some(self.term) {
             // Thesis §6.4 step 1: until an entry of its term commits, a new
@@ -85,16 +86,18 @@ impl super::Raft {
             self.effects.push(Effect::ReadReady { ctx, index });
             return;
         }
-        let reuse_round = self
-            .reads
-            .pending
-            .back()
-            .is_some_and(|(s, _, _)| *s == self.reads.seq);
-        if !reuse_round {
+        // The read waits for the next round: one whose messages leave after
+        // it arrived. Reads registered before that round goes out share it.
+        self.reads.pending.push_back((self.reads.seq + 1, index, ctx));
+        self.reads.round_requested = true;
+    }
+
+    /// Sends the round that pending reads wait for, once per driver round.
+    pub(crate) fn maybe_start_read_round(&mut self) {
+        if self.is_leader() && self.reads.round_requested {
             self.reads.start_round(self.now);
             self.broadcast_append(true);
         }
-        self.reads.pending.push_back((self.reads.seq, index, ctx));
     }
 
     fn is_sole_voter(&self) -> bool {
@@ -137,12 +140,7 @@ impl super::Raft {
         acked.sort_unstable_by(|a, b| b.cmp(a));
         let confirmed = acked[self.membership.quorum() - 1];
         self.extend_lease(confirmed);
-        while self
-            .reads
-            .pending
-            .front()
-            .is_some_and(|(s, _, _)| *s <= confirmed)
-        {
+        while self.reads.pending.front().is_some_and(|(s, _, _)| *s <= confirmed) {
             let (_, index, ctx) = self.reads.pending.pop_front().unwrap();
             self.effects.push(Effect::ReadReady { ctx, index });
         }
@@ -155,12 +153,7 @@ impl super::Raft {
         if !self.config.lease_reads || self.reads.lease_void {
             return;
         }
-        let started = self
-            .reads
-            .rounds
-            .iter()
-            .rev()
-            .find(|(s, _)| *s <= confirmed);
+        let started = self.reads.rounds.iter().rev().find(|(s, _)| *s <= confirmed);
         if let Some((_, at)) = started {
             let lease_ms = self.config.election_timeout_ms_min * self.config.lease_percent / 100;
             let until = at.plus_ms(lease_ms);

@@ -18,15 +18,12 @@ impl super::Raft {
     }
 
     pub(crate) fn on_heartbeat_timeout(&mut self) {
-        if !self.is_leader() {
+        if !self.is_leader() || !self.check_quorum() {
             return;
         }
         self.reads.start_round(self.now);
         self.broadcast_append(true);
-        self.timers.set(
-            Timer::Heartbeat,
-            self.now.plus_ms(self.config.heartbeat_interval_ms),
-        );
+        self.timers.set(Timer::Heartbeat, self.now.plus_ms(self.config.heartbeat_interval_ms));
     }
 
     /// Sends the next batch to `peer` unless its pipeline is full. With
@@ -104,10 +101,7 @@ impl super::Raft {
             // Everything up to our commit index matches any leader's log
             // (Leader Completeness, §5.4): keep only the entries after it.
             let committed = self.log.committed;
-            let entries = entries
-                .into_iter()
-                .filter(|e| e.index > committed)
-                .collect();
+            let entries = entries.into_iter().filter(|e| e.index > committed).collect();
             return self.accept_entries(from, committed, entries, leader_commit, read_seq);
         }
         if !self.log.matches(prev_log_index, prev_log_term) {
@@ -179,10 +173,11 @@ impl super::Raft {
         if !self.is_leader() {
             return;
         }
+        let now = self.now;
         let Some(pr) = self.progress.get_mut(&from) else {
             return;
         };
-        pr.recent_active = true;
+        pr.last_active = now;
         pr.read_seq_acked = pr.read_seq_acked.max(read_seq);
         if success {
             self.on_append_acked(from, index);
@@ -201,9 +196,7 @@ impl super::Raft {
     /// follower's first index of it.
     fn backtrack_hint(&self, conflict_term: Option<Term>, conflict_index: LogIndex) -> LogIndex {
         let from_term = conflict_term.and_then(|t| self.log.last_index_of_term(t));
-        from_term
-            .map_or(conflict_index, |i| i.next())
-            .max(LogIndex(1))
+        from_term.map_or(conflict_index, |i| i.next()).max(LogIndex(1))
     }
 
     fn on_append_acked(&mut self, from: NodeId, index: LogIndex) {

@@ -31,11 +31,7 @@ impl super::Raft {
         }
         let term = self.log.term(index).expect("applied entry is held");
         let (_, membership) = self.log.membership_at(index);
-        let meta = SnapshotMeta {
-            index,
-            term,
-            membership,
-        };
+        let meta = SnapshotMeta { index, term, membership };
         self.log.compact(meta.clone());
         self.snapshot = Snapshot { meta, data };
         self.queue_snapshot_persist(self.snapshot.clone(), false);
@@ -63,15 +59,8 @@ impl super::Raft {
         let ReplicationState::Snapshot { index, offset } = pr.state else {
             return;
         };
-        let offset = if index == self.snapshot.meta.index {
-            offset
-        } else {
-            0
-        };
-        pr.state = ReplicationState::Snapshot {
-            index: self.snapshot.meta.index,
-            offset,
-        };
+        let offset = if index == self.snapshot.meta.index { offset } else { 0 };
+        pr.state = ReplicationState::Snapshot { index: self.snapshot.meta.index, offset };
         let total = self.snapshot.data.len() as u64;
         let start = offset.min(total) as usize;
         let end = (start + self.config.snapshot_chunk_bytes_max).min(total as usize);
@@ -99,13 +88,7 @@ impl super::Raft {
         let snapshot_index = meta.index;
         if snapshot_index <= self.log.committed {
             // We already hold everything it covers (§7: "discard").
-            self.reply_snapshot(
-                from,
-                snapshot_index,
-                offset + data.len() as u64,
-                true,
-                read_seq,
-            );
+            self.reply_snapshot(from, snapshot_index, offset + data.len() as u64, true, read_seq);
             return;
         }
         let expected = match &self.incoming_snapshot {
@@ -117,10 +100,7 @@ impl super::Raft {
             return;
         }
         if offset == 0 {
-            self.incoming_snapshot = Some(IncomingSnapshot {
-                meta,
-                data: BytesMut::new(),
-            });
+            self.incoming_snapshot = Some(IncomingSnapshot { meta, data: BytesMut::new() });
         }
         let inc = self.incoming_snapshot.as_mut().unwrap();
         inc.data.extend_from_slice(&data);
@@ -130,10 +110,7 @@ impl super::Raft {
             return;
         }
         let inc = self.incoming_snapshot.take().unwrap();
-        self.install_snapshot(Snapshot {
-            meta: inc.meta,
-            data: inc.data.freeze(),
-        });
+        self.install_snapshot(Snapshot { meta: inc.meta, data: inc.data.freeze() });
         self.reply_snapshot(from, snapshot_index, next_offset, true, read_seq);
     }
 
@@ -196,10 +173,11 @@ impl super::Raft {
         if !self.is_leader() {
             return;
         }
+        let now = self.now;
         let Some(pr) = self.progress.get_mut(&from) else {
             return;
         };
-        pr.recent_active = true;
+        pr.last_active = now;
         pr.read_seq_acked = pr.read_seq_acked.max(read_seq);
         if done {
             pr.maybe_update(snapshot_index);
@@ -209,13 +187,14 @@ impl super::Raft {
             }
             self.maybe_commit();
             self.maybe_send_append(from, false);
-        } else if let ReplicationState::Snapshot { index, .. } = pr.state {
-            if index == snapshot_index {
-                pr.state = ReplicationState::Snapshot {
-                    index,
-                    offset: next_offset,
-                };
-                self.send_snapshot_chunk(from);
+        } else if let ReplicationState::Snapshot { index, offset } = pr.state {
+            // Only progress triggers a send; a repeated or stale answer waits
+            // for the heartbeat's retransmission, so duplicates do not multiply.
+            if index == snapshot_index && next_offset != offset {
+                pr.state = ReplicationState::Snapshot { index, offset: next_offset };
+                if next_offset > offset {
+                    self.send_snapshot_chunk(from);
+                }
             }
         }
         self.maybe_confirm_reads();

@@ -71,10 +71,7 @@ impl Checker {
         for entry in entries {
             let prev_term = raft.term_at(entry.index.prev());
             let seen = (entry_digest(entry), prev_term);
-            let recorded = *self
-                .entries
-                .entry((entry.index, entry.term))
-                .or_insert(seen);
+            let recorded = *self.entries.entry((entry.index, entry.term)).or_insert(seen);
             let prev_differs = match (recorded.1, seen.1) {
                 (Some(a), Some(b)) => a != b,
                 _ => false,
@@ -188,10 +185,7 @@ impl Checker {
     ) -> Result<(), Violation> {
         let recorded = *self.chain.entry(index).or_insert(chain);
         if recorded != chain {
-            return violation(
-                "state machine safety",
-                format!("{node} diverged at {index}"),
-            );
+            return violation("state machine safety", format!("{node} diverged at {index}"));
         }
         Ok(())
     }

@@ -82,11 +82,7 @@ impl EventQueue {
     /// Schedules `event` at global time `at` (ms).
     pub fn push(&mut self, at: u64, event: Event) {
         self.order += 1;
-        self.heap.push(Scheduled {
-            at,
-            order: self.order,
-            event,
-        });
+        self.heap.push(Scheduled { at, order: self.order, event });
     }
 
     /// The next event, if any.

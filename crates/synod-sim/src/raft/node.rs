@@ -43,10 +43,8 @@ impl SimNode {
     /// A fresh node of a cluster of `voters`.
     pub fn new(config: Config, voters: &[NodeId], clock_permille: u64) -> SimNode {
         let raft = Raft::new(config.clone(), voters);
-        let durable = DurableState {
-            snapshot: Some(raft.snapshot().clone()),
-            ..DurableState::default()
-        };
+        let durable =
+            DurableState { snapshot: Some(raft.snapshot().clone()), ..DurableState::default() };
         SimNode {
             id: config.id,
             config,
@@ -87,12 +85,7 @@ impl SimNode {
     /// Restarts from durable state; the replica restores the snapshot.
     pub fn restart(&mut self) {
         let raft = Raft::restart(self.config.clone(), self.durable.clone());
-        let data = self
-            .durable
-            .snapshot
-            .as_ref()
-            .map(|s| s.data.clone())
-            .unwrap_or_default();
+        let data = self.durable.snapshot.as_ref().map(|s| s.data.clone()).unwrap_or_default();
         self.sm = KvStateMachine::restore(&data);
         self.commit_checked = raft.snapshot_meta().index;
         self.raft = Some(raft);

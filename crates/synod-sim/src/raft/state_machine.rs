@@ -35,11 +35,7 @@ impl Write {
         }
         let op = u64::from_be_bytes(data[0..8].try_into().ok()?);
         let value = u64::from_be_bytes(data[9..17].try_into().ok()?);
-        Some(Write {
-            op,
-            key: data[8],
-            value,
-        })
+        Some(Write { op, key: data[8], value })
     }
 }
 
@@ -70,20 +66,16 @@ pub fn entry_digest(entry: &Entry) -> u64 {
     match &entry.payload {
         EntryPayload::Noop => fnv(h, b"noop"),
         EntryPayload::Command(data) => fnv(h, data),
-        EntryPayload::Membership(m) => m
-            .members()
-            .fold(fnv(h, b"membership"), |h, id| fnv(h, &id.0.to_be_bytes())),
+        EntryPayload::Membership(m) => {
+            m.members().fold(fnv(h, b"membership"), |h, id| fnv(h, &id.0.to_be_bytes()))
+        }
     }
 }
 
 impl KvStateMachine {
     /// Applies the next entry; panics if it is not the next index.
     pub fn apply(&mut self, entry: &Entry) {
-        assert_eq!(
-            entry.index,
-            self.applied.next(),
-            "entries applied out of order"
-        );
+        assert_eq!(entry.index, self.applied.next(), "entries applied out of order");
         self.applied = entry.index;
         self.chain = fnv(self.chain, &entry_digest(entry).to_be_bytes());
         if let EntryPayload::Command(data) = &entry.payload {

@@ -138,10 +138,7 @@ impl Simulation {
 
     fn liveness_done(&self) -> bool {
         !self.required.is_empty()
-            && self
-                .required
-                .iter()
-                .all(|r| self.applied_ops.contains(&r.write.op))
+            && self.required.iter().all(|r| self.applied_ops.contains(&r.write.op))
     }
 
     /// One line per node: role, term, log and commit state.
@@ -193,11 +190,9 @@ impl Simulation {
         match event {
             Event::Deliver(msg) => self.deliver(msg),
             Event::Timer { node, generation } => self.fire_timer(node, generation),
-            Event::PersistDone {
-                node,
-                incarnation,
-                seq,
-            } => self.persist_done(node, incarnation, seq),
+            Event::PersistDone { node, incarnation, seq } => {
+                self.persist_done(node, incarnation, seq)
+            }
             Event::ClientWrite => self.client_write(),
             Event::ClientRead => self.client_read(),
             Event::Partition => {
@@ -269,13 +264,7 @@ impl Simulation {
             self.maybe_compact(n);
         }
         let granted_vote = outbox.iter().any(|m| {
-            matches!(
-                m.body,
-                Body::RequestVoteResponse {
-                    granted: true,
-                    pre_vote: false
-                }
-            )
+            matches!(m.body, Body::RequestVoteResponse { granted: true, pre_vote: false })
         });
         for msg in outbox {
             self.transmit(msg);
@@ -298,22 +287,14 @@ impl Simulation {
         let id = node.id;
         match effect {
             Effect::Persist(req) => {
-                self.checker
-                    .check_written(node.raft.as_ref().unwrap(), &req.entries)?;
+                self.checker.check_written(node.raft.as_ref().unwrap(), &req.entries)?;
                 let (lo, hi) = self.params.disk_ms;
                 let done = node.disk_free_at.max(self.now) + self.rng.random_range(lo..=hi);
                 node.disk_free_at = done;
                 let seq = req.seq;
                 node.disk_queue.push_back(req);
                 let incarnation = node.incarnation;
-                self.queue.push(
-                    done,
-                    Event::PersistDone {
-                        node: n,
-                        incarnation,
-                        seq,
-                    },
-                );
+                self.queue.push(done, Event::PersistDone { node: n, incarnation, seq });
             }
             Effect::Send(msg) => outbox.push(msg),
             Effect::Apply(entries) => {
@@ -334,8 +315,7 @@ impl Simulation {
                     "snapshot data and metadata disagree"
                 );
                 self.stats.snapshots_installed += 1;
-                self.checker
-                    .check_chain(id, snapshot.meta.index, node.sm.chain)?;
+                self.checker.check_chain(id, snapshot.meta.index, node.sm.chain)?;
             }
             Effect::ReadReady { ctx, index } => {
                 if let Some(read) = self.reads.remove(&ctx) {
@@ -385,13 +365,7 @@ impl Simulation {
         node.timer_generation += 1;
         node.timer_at = Some(at);
         let generation = node.timer_generation;
-        self.queue.push(
-            at,
-            Event::Timer {
-                node: n,
-                generation,
-            },
-        );
+        self.queue.push(at, Event::Timer { node: n, generation });
     }
 
     /// Puts a message on the wire: partitions cut it, faults drop,
@@ -441,11 +415,7 @@ impl Simulation {
     fn new_write(&mut self) -> Write {
         let op = self.next_op;
         self.next_op += 1;
-        Write {
-            op,
-            key: self.rng.random_range(0..8),
-            value: self.rng.random(),
-        }
+        Write { op, key: self.rng.random_range(0..8), value: self.rng.random() }
     }
 
     fn client_write(&mut self) -> Result<(), Violation> {
@@ -459,10 +429,7 @@ impl Simulation {
         if self.required.is_empty() {
             for _ in 0..self.params.liveness_proposals {
                 let write = self.new_write();
-                self.required.push(RequiredWrite {
-                    write,
-                    last_try: None,
-                });
+                self.required.push(RequiredWrite { write, last_try: None });
             }
         }
         // Liveness phase: retry every required write until it is applied.
@@ -499,13 +466,7 @@ impl Simulation {
         self.next_op += 1;
         let raft = self.nodes[n].raft.as_mut().unwrap();
         if raft.read_index(ctx).is_ok() {
-            self.reads.insert(
-                ctx,
-                PendingRead {
-                    node: n,
-                    min_index: self.checker.max_commit,
-                },
-            );
+            self.reads.insert(ctx, PendingRead { node: n, min_index: self.checker.max_commit });
             self.drain(n)?;
         }
         Ok(())
@@ -588,9 +549,7 @@ impl Simulation {
             return;
         }
         self.reschedule_fault(self.params.crash_every_ms, Event::Crash);
-        let up: Vec<usize> = (0..self.nodes.len())
-            .filter(|n| self.nodes[*n].is_up())
-            .collect();
+        let up: Vec<usize> = (0..self.nodes.len()).filter(|n| self.nodes[*n].is_up()).collect();
         if up.is_empty() {
             return;
         }
