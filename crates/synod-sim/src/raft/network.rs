@@ -40,6 +40,8 @@ pub enum Event {
     Restart(usize),
     /// The leader is asked to transfer leadership.
     Transfer,
+    /// The leader is asked to change the membership.
+    Membership,
 }
 
 struct Scheduled {

@@ -9,8 +9,15 @@ use rand_chacha::ChaCha8Rng;
 pub struct SimParams {
     /// The run's seed.
     pub seed: u64,
-    /// Voters in the cluster (3 to 7).
+    /// Voters in the initial cluster (3 to 7).
     pub nodes: usize,
+    /// Extra nodes, outside the initial configuration, that membership
+    /// changes may add.
+    pub spare_nodes: usize,
+    /// Mean ms between membership changes (0: none).
+    pub membership_every_ms: u64,
+    /// Whether leaders serve reads from leases (only with tight clocks).
+    pub lease_reads: bool,
     /// Per-message drop probability, in per-mille.
     pub drop_permille: u32,
     /// Per-message duplicate probability, in per-mille.
@@ -71,9 +78,17 @@ impl SimParams {
         let delay_min = rng.random_range(1..5);
         let delay_max = delay_min + rng.random_range(1..30);
         let clock_spread = rng.random_range(0..=100);
+        let membership_every_ms = pick(&mut rng, 0.4, 300..3000);
+        let spare_nodes = if membership_every_ms > 0 { rng.random_range(0..=2) } else { 0 };
+        // A lease of 90% of the election timeout is safe while clock rates
+        // differ by less than 1/0.9: keep to 3% spread.
+        let lease_reads = clock_spread <= 30 && rng.random_bool(0.5);
         SimParams {
             seed,
             nodes,
+            spare_nodes,
+            membership_every_ms,
+            lease_reads,
             drop_permille: pick(&mut rng, 0.7, 1..150) as u32,
             duplicate_permille: pick(&mut rng, 0.5, 1..100) as u32,
             delay_ms: (delay_min, delay_max),
@@ -84,7 +99,7 @@ impl SimParams {
             crash_after_vote_permille: pick(&mut rng, 0.3, 10..300) as u32,
             quick_restart_permille: rng.random_range(0..1000),
             transfer_every_ms: pick(&mut rng, 0.3, 300..3000),
-            clock_permille: (0..nodes)
+            clock_permille: (0..nodes + spare_nodes)
                 .map(|_| 1000 - clock_spread + rng.random_range(0..=2 * clock_spread))
                 .collect(),
             compact_every: pick(&mut rng, 0.6, 5..100),

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use synod_core::raft::{Body, Bugs, Config, Effect, Message};
+use synod_core::raft::{Body, Bugs, Config, Effect, MembershipChange, Message};
 use synod_core::{LogIndex, NodeId};
 
 use super::checker::{Checker, Violation};
@@ -13,6 +13,12 @@ use super::network::{Event, EventQueue, Partitions};
 use super::node::SimNode;
 use super::params::SimParams;
 use super::state_machine::Write;
+
+/// Proposals a leader takes while this many entries are uncommitted.
+const UNCOMMITTED_ENTRIES_MAX: u64 = 64;
+
+/// A client retries a required write after this long without seeing it applied.
+const RETRY_AFTER_MS: u64 = 1000;
 
 /// Counts of one run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -33,6 +39,8 @@ pub struct RunStats {
     pub leaders: u64,
     /// Snapshots installed from a leader.
     pub snapshots_installed: u64,
+    /// Membership changes accepted by a leader.
+    pub membership_changes: u64,
     /// Simulated milliseconds the liveness phase took.
     pub liveness_ms: u64,
 }
@@ -67,18 +75,38 @@ pub struct Simulation {
     applied_ops: HashSet<u64>,
     required: Vec<RequiredWrite>,
     stats: RunStats,
+    /// Print every delivery from this simulated time on (SYNOD_SIM_TRACE_FROM_MS).
+    trace_from: Option<u64>,
+}
+
+/// A message body without its entries and snapshot bytes, for traces.
+fn brief(body: &Body) -> String {
+    match body {
+        Body::AppendEntries { prev_log_index, prev_log_term, entries, leader_commit, .. } => {
+            format!(
+                "Append prev=({prev_log_index},{prev_log_term}) n={} commit={leader_commit}",
+                entries.len()
+            )
+        }
+        Body::InstallSnapshot { meta, offset, data, done, .. } => {
+            format!("Snapshot idx={} off={offset} len={} done={done}", meta.index, data.len())
+        }
+        other => format!("{other:?}"),
+    }
 }
 
 impl Simulation {
     /// Builds the run of `params`, with `bugs` switched on in every core.
     pub fn new(params: SimParams, bugs: Bugs) -> Simulation {
-        let ids: Vec<NodeId> = (1..=params.nodes as u64).map(NodeId).collect();
-        let nodes = ids
-            .iter()
+        let voters: Vec<NodeId> = (1..=params.nodes as u64).map(NodeId).collect();
+        let all = (params.nodes + params.spare_nodes) as u64;
+        let nodes = (1..=all)
+            .map(NodeId)
             .map(|id| {
-                let config = node_config(&params, *id, bugs.clone());
+                let config = node_config(&params, id, bugs.clone());
                 let clock = params.clock_permille[id.0 as usize - 1];
-                SimNode::new(config, &ids, clock)
+                // Spares start with the initial configuration, outside it.
+                SimNode::new(config, &voters, clock)
             })
             .collect();
         Simulation {
@@ -95,6 +123,7 @@ impl Simulation {
             applied_ops: HashSet::new(),
             required: Vec::new(),
             stats: RunStats::default(),
+            trace_from: std::env::var("SYNOD_SIM_TRACE_FROM_MS").ok().and_then(|v| v.parse().ok()),
         }
     }
 
@@ -205,6 +234,7 @@ impl Simulation {
             }
             Event::Restart(node) => self.restart(node),
             Event::Transfer => self.transfer(),
+            Event::Membership => self.change_membership(),
         }
     }
 
@@ -212,6 +242,16 @@ impl Simulation {
 
     fn deliver(&mut self, msg: Message) -> Result<(), Violation> {
         let n = msg.to.0 as usize - 1;
+        if self.trace_from.is_some_and(|t| self.now >= t) {
+            eprintln!(
+                "{:>6}ms {} -> {} {} {:?}",
+                self.now,
+                msg.from,
+                msg.to,
+                msg.term,
+                brief(&msg.body)
+            );
+        }
         let now = self.nodes[n].local_time(self.now);
         let Some(raft) = self.nodes[n].raft.as_mut() else {
             return Ok(());
@@ -435,7 +475,7 @@ impl Simulation {
         // Liveness phase: retry every required write until it is applied.
         for i in 0..self.required.len() {
             let r = &self.required[i];
-            let due = r.last_try.is_none_or(|t| self.now >= t + 300);
+            let due = r.last_try.is_none_or(|t| self.now >= t + RETRY_AFTER_MS);
             if !self.applied_ops.contains(&r.write.op) && due {
                 self.required[i].last_try = Some(self.now);
                 let write = self.required[i].write;
@@ -450,6 +490,11 @@ impl Simulation {
             return Ok(());
         };
         let raft = self.nodes[n].raft.as_mut().unwrap();
+        // Clients back off while the leader has a backlog of uncommitted
+        // entries, as a node's bounded proposal queue would make them.
+        if raft.last_index().0 - raft.commit_index().0 >= UNCOMMITTED_ENTRIES_MAX {
+            return Ok(());
+        }
         if raft.propose(write.encode()).is_ok() {
             self.drain(n)?;
         }
@@ -480,6 +525,7 @@ impl Simulation {
             (p.partition_every_ms, Event::Partition),
             (p.crash_every_ms, Event::Crash),
             (p.transfer_every_ms, Event::Transfer),
+            (p.membership_every_ms, Event::Membership),
         ] {
             if every > 0 {
                 let at = self.rng.random_range(1..=every);
@@ -600,6 +646,41 @@ impl Simulation {
         Ok(())
     }
 
+    /// Asks the leader for a random single-server change: add a node that
+    /// is not a member as learner, promote a learner, or remove a voter
+    /// (possibly the leader itself). Refusals are part of the test.
+    fn change_membership(&mut self) -> Result<(), Violation> {
+        if !self.faults_on {
+            return Ok(());
+        }
+        self.reschedule_fault(self.params.membership_every_ms, Event::Membership);
+        let Some(n) = self.pick_leader() else { return Ok(()) };
+        let all: Vec<NodeId> = self.nodes.iter().map(|node| node.id).collect();
+        let raft = self.nodes[n].raft.as_ref().unwrap();
+        let m = raft.membership().clone();
+        let outsiders: Vec<NodeId> = all.iter().copied().filter(|id| !m.contains(*id)).collect();
+        let learners: Vec<NodeId> = m.learners.iter().copied().collect();
+        let voters: Vec<NodeId> = m.voters.iter().copied().collect();
+        let change = match self.rng.random_range(0..3) {
+            0 if !outsiders.is_empty() => {
+                MembershipChange::AddLearner(outsiders[self.rng.random_range(0..outsiders.len())])
+            }
+            1 if !learners.is_empty() => {
+                MembershipChange::PromoteLearner(learners[self.rng.random_range(0..learners.len())])
+            }
+            2 if voters.len() > 3 => {
+                MembershipChange::Remove(voters[self.rng.random_range(0..voters.len())])
+            }
+            _ => return Ok(()),
+        };
+        let raft = self.nodes[n].raft.as_mut().unwrap();
+        if raft.propose_membership(change).is_ok() {
+            self.stats.membership_changes += 1;
+            self.drain(n)?;
+        }
+        Ok(())
+    }
+
     /// Ends the fault phase: links heal, crashed nodes restart, the network
     /// stops losing messages.
     fn heal(&mut self) {
@@ -623,6 +704,7 @@ fn node_config(params: &SimParams, id: NodeId, bugs: Bugs) -> Config {
     config.batch_bytes_max = params.batch_bytes;
     config.snapshot_chunk_bytes_max = params.snapshot_chunk_bytes;
     config.rng_seed = params.seed;
+    config.lease_reads = params.lease_reads;
     config.bugs = bugs;
     config.validate().expect("simulator config is valid");
     config
