@@ -5,14 +5,17 @@ use std::fmt;
 /// Identifies a node of the cluster. Never zero: zero is reserved so that
 /// encodings can use it as "none".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NodeId(pub u64);
 
 /// A Raft term (Raft §5.1): a logical clock that only moves forward.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Term(pub u64);
 
 /// A position in the replicated log, starting at 1; 0 means "before the first entry".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LogIndex(pub u64);
 
 /// Logical time in milliseconds, passed into cores by their driver.
@@ -20,6 +23,7 @@ pub struct LogIndex(pub u64);
 /// Cores only compare and add times; where time comes from (the OS clock in
 /// a node, a simulated clock in `synod-sim`) is the driver's business.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Time(pub u64);
 
 impl Time {

@@ -7,6 +7,7 @@ use crate::{LogIndex, NodeId, Term};
 
 /// One entry of the replicated log.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Entry {
     /// The term of the leader that created it.
     pub term: Term,
@@ -18,6 +19,7 @@ pub struct Entry {
 
 /// What an entry carries.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum EntryPayload {
     /// Appended by a new leader to commit an entry of its term (§5.4.2, §8).
     Noop,
@@ -41,6 +43,7 @@ impl Entry {
 
 /// The state a node must persist before answering votes (§5, Figure 2).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HardState {
     /// The latest term this node has seen.
     pub term: Term,
@@ -52,6 +55,7 @@ pub struct HardState {
 
 /// Where a snapshot ends and the configuration it includes (§7).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SnapshotMeta {
     /// The last log index the snapshot covers.
     pub index: LogIndex,
@@ -63,6 +67,7 @@ pub struct SnapshotMeta {
 
 /// A state-machine snapshot: metadata and the opaque state bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Snapshot {
     /// Where the snapshot ends.
     pub meta: SnapshotMeta,

@@ -7,6 +7,7 @@ use crate::NodeId;
 /// A cluster configuration. Voters elect leaders and form commit quorums;
 /// learners only receive the log (thesis §4.2.1).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Membership {
     /// Members that vote and count towards quorums.
     pub voters: BTreeSet<NodeId>,
@@ -16,6 +17,7 @@ pub struct Membership {
 
 /// One single-server change (thesis §4.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum MembershipChange {
     /// Add a new node as a learner.
     AddLearner(NodeId),
