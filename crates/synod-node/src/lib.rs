@@ -7,6 +7,7 @@
 //! memory in tests.
 #![warn(missing_docs)]
 
+pub mod config;
 mod driver;
 mod error;
 mod handle;

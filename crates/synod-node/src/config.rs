@@ -1,0 +1,432 @@
+//! Node configuration: defaults < YAML or TOML file < environment < flags.
+//!
+//! The file has this shape (YAML shown; TOML has the same keys):
+//!
+//! ```yaml
+//! consensus:
+//!   node_id: n1                      # or 1
+//!   bind_address: 127.0.0.1:7001     # gRPC: peers and clients
+//!   http_address: 127.0.0.1:8001     # /metrics and /health
+//!   data_dir: ./data/n1
+//!   peers:
+//!     - { id: n2, address: 127.0.0.1:7002, weight: 1 }
+//!     - { id: n3, address: 127.0.0.1:7003, weight: 1 }
+//!   protocol: { type: raft, timeout: 5s, retries: 3, election_timeout: 1s, heartbeat_interval: 100ms }
+//!   security: { tls_enabled: true, cert_file: n1.crt, key_file: n1.key, ca_file: ca.crt }
+//!   fault_tolerance: { failure_detector: phi_accrual, suspect_threshold: 8, heartbeat_interval: 1s }
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use synod_core::NodeId;
+
+/// A configuration problem, naming the field and the reason.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {reason}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file is not valid YAML/TOML of the expected shape.
+    #[error("config file {path}: {reason}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with the location.
+        reason: String,
+    },
+    /// A field has a bad value.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// Dotted path of the field, e.g. `consensus.peers[1].address`.
+        field: String,
+        /// Why it is rejected.
+        reason: String,
+    },
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { field: field.into(), reason: reason.into() }
+}
+
+/// The file's top level.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Everything lives under `consensus`.
+    #[serde(default)]
+    pub consensus: ConsensusSection,
+}
+
+/// The `consensus` section, every field optional in the file.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusSection {
+    /// `n1` or `1`.
+    pub node_id: Option<IdValue>,
+    /// gRPC listen address.
+    pub bind_address: Option<String>,
+    /// HTTP listen address for /metrics and /health.
+    pub http_address: Option<String>,
+    /// Where durable state lives.
+    pub data_dir: Option<PathBuf>,
+    /// The other members.
+    #[serde(default)]
+    pub peers: Vec<PeerSection>,
+    /// Replication protocol settings.
+    #[serde(default)]
+    pub protocol: ProtocolSection,
+    /// TLS settings.
+    #[serde(default)]
+    pub security: SecuritySection,
+    /// Failure detection settings.
+    #[serde(default)]
+    pub fault_tolerance: FaultToleranceSection,
+}
+
+/// A node id written as a number or as `n<number>`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum IdValue {
+    /// `1`
+    Number(u64),
+    /// `n1` or `"1"`
+    Text(String),
+}
+
+/// One peer.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSection {
+    /// The peer's id; learned from the peer when absent.
+    pub id: Option<IdValue>,
+    /// Its gRPC address.
+    pub address: String,
+    /// Its voting weight (used by weighted votes; Raft counts every voter once).
+    pub weight: Option<u32>,
+}
+
+/// `consensus.protocol`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolSection {
+    /// Only `raft` today.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Deadline of a client request.
+    #[serde(default, with = "humantime_serde")]
+    pub timeout: Option<Duration>,
+    /// How often a client retries a request that can be retried.
+    pub retries: Option<u32>,
+    /// Minimum election timeout (the maximum is twice it).
+    #[serde(default, with = "humantime_serde")]
+    pub election_timeout: Option<Duration>,
+    /// Leader heartbeat interval.
+    #[serde(default, with = "humantime_serde")]
+    pub heartbeat_interval: Option<Duration>,
+}
+
+/// `consensus.security`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySection {
+    /// Whether links use mutual TLS.
+    pub tls_enabled: Option<bool>,
+    /// This node's certificate (PEM).
+    pub cert_file: Option<PathBuf>,
+    /// This node's private key (PEM).
+    pub key_file: Option<PathBuf>,
+    /// The cluster CA (PEM).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// `consensus.fault_tolerance`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FaultToleranceSection {
+    /// `phi_accrual` (the only detector).
+    pub failure_detector: Option<String>,
+    /// Phi threshold above which a peer is suspected.
+    pub suspect_threshold: Option<f64>,
+    /// Failure-detector heartbeat interval.
+    #[serde(default, with = "humantime_serde")]
+    pub heartbeat_interval: Option<Duration>,
+}
+
+/// Values given on the command line or in the environment (flags win over
+/// environment; clap resolves that before this point).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--node-id` / `SYNOD_NODE_ID`.
+    pub node_id: Option<String>,
+    /// `--bind-address` / `SYNOD_BIND_ADDRESS`.
+    pub bind_address: Option<String>,
+    /// `--http-address` / `SYNOD_HTTP_ADDRESS`.
+    pub http_address: Option<String>,
+    /// `--peers` / `SYNOD_PEERS`: comma-separated `[id=]address`.
+    pub peers: Option<String>,
+    /// `--data-dir` / `SYNOD_DATA_DIR`.
+    pub data_dir: Option<PathBuf>,
+    /// `--tls-cert` / `SYNOD_TLS_CERT`.
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key` / `SYNOD_TLS_KEY`.
+    pub tls_key: Option<PathBuf>,
+    /// `--tls-ca` / `SYNOD_TLS_CA`.
+    pub tls_ca: Option<PathBuf>,
+}
+
+/// A peer after validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    /// Its id, if configured.
+    pub id: Option<NodeId>,
+    /// Its gRPC address.
+    pub address: SocketAddr,
+    /// Its weight.
+    pub weight: u32,
+}
+
+/// Paths of the node's TLS material.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// Certificate.
+    pub cert: PathBuf,
+    /// Private key.
+    pub key: PathBuf,
+    /// Cluster CA.
+    pub ca: PathBuf,
+}
+
+/// A complete, validated node configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeConfig {
+    /// This node.
+    pub node_id: NodeId,
+    /// gRPC listen address.
+    pub bind_address: SocketAddr,
+    /// HTTP listen address.
+    pub http_address: Option<SocketAddr>,
+    /// Durable state directory.
+    pub data_dir: PathBuf,
+    /// The other members.
+    pub peers: Vec<Peer>,
+    /// Client request deadline.
+    pub request_timeout: Duration,
+    /// Client retries.
+    pub retries: u32,
+    /// Minimum election timeout.
+    pub election_timeout: Duration,
+    /// Leader heartbeat interval.
+    pub heartbeat_interval: Duration,
+    /// TLS material; `None` when TLS is off.
+    pub tls: Option<TlsFiles>,
+    /// Phi threshold of the failure detector.
+    pub suspect_threshold: f64,
+    /// Failure-detector heartbeat interval.
+    pub detector_heartbeat_interval: Duration,
+}
+
+/// Parses `n1` or `1` into a node id.
+pub fn parse_node_id(text: &str) -> Result<NodeId, String> {
+    let digits = text.trim().strip_prefix('n').unwrap_or(text.trim());
+    match digits.parse::<u64>() {
+        Ok(0) => Err("node id 0 is reserved".into()),
+        Ok(id) => Ok(NodeId(id)),
+        Err(_) => Err(format!("'{text}' is not a node id (expected n<number> or <number>)")),
+    }
+}
+
+fn parse_id_value(field: &str, value: &IdValue) -> Result<NodeId, ConfigError> {
+    match value {
+        IdValue::Number(0) => Err(invalid(field, "node id 0 is reserved")),
+        IdValue::Number(n) => Ok(NodeId(*n)),
+        IdValue::Text(t) => parse_node_id(t).map_err(|r| invalid(field, r)),
+    }
+}
+
+fn parse_addr(field: &str, text: &str) -> Result<SocketAddr, ConfigError> {
+    text.trim()
+        .parse()
+        .map_err(|_| invalid(field, format!("'{text}' is not an address of the form IP:PORT")))
+}
+
+/// Parses `SYNOD_PEERS`-style text: comma-separated `[id=]address`.
+pub fn parse_peer_list(field: &str, text: &str) -> Result<Vec<PeerSection>, ConfigError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| match item.split_once('=') {
+            Some((id, address)) => Ok(PeerSection {
+                id: Some(IdValue::Text(id.to_string())),
+                address: address.to_string(),
+                weight: None,
+            }),
+            None => Ok(PeerSection { id: None, address: item.to_string(), weight: None }),
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()
+        .and_then(
+            |peers| {
+                if peers.is_empty() {
+                    Err(invalid(field, "no peers listed"))
+                } else {
+                    Ok(peers)
+                }
+            },
+        )
+}
+
+impl FileConfig {
+    /// Reads a YAML (`.yaml`/`.yml`) or TOML (`.toml`) file.
+    pub fn read(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Unreadable { path: path.into(), reason: e.to_string() })?;
+        let malformed = |reason: String| ConfigError::Malformed { path: path.into(), reason };
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => toml::from_str(&text).map_err(|e| malformed(e.to_string())),
+            Some("yaml" | "yml") => {
+                serde_yaml_ng::from_str(&text).map_err(|e| malformed(e.to_string()))
+            }
+            _ => Err(malformed("unknown format: name the file *.yaml, *.yml or *.toml".into())),
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Merges file and overrides over the defaults and validates the result.
+    pub fn resolve(file: FileConfig, overrides: Overrides) -> Result<NodeConfig, ConfigError> {
+        let c = file.consensus;
+        let node_id = match (&overrides.node_id, &c.node_id) {
+            (Some(text), _) => parse_node_id(text).map_err(|r| invalid("node_id", r))?,
+            (None, Some(value)) => parse_id_value("consensus.node_id", value)?,
+            (None, None) => {
+                return Err(invalid(
+                    "consensus.node_id",
+                    "required (flag --node-id, SYNOD_NODE_ID or the config file)",
+                ))
+            }
+        };
+        let bind_text = overrides
+            .bind_address
+            .clone()
+            .or(c.bind_address)
+            .unwrap_or_else(|| "127.0.0.1:7001".into());
+        let bind_address = parse_addr("consensus.bind_address", &bind_text)?;
+        let http_address = match overrides.http_address.clone().or(c.http_address) {
+            Some(text) => Some(parse_addr("consensus.http_address", &text)?),
+            None => None,
+        };
+        let peer_sections = match &overrides.peers {
+            Some(text) => parse_peer_list("peers", text)?,
+            None => c.peers,
+        };
+        let peers = validate_peers(node_id, bind_address, &peer_sections)?;
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or(c.data_dir)
+            .unwrap_or_else(|| PathBuf::from(format!("./synod-data/{node_id}")));
+        let p = c.protocol;
+        if let Some(kind) = &p.kind {
+            if kind != "raft" {
+                return Err(invalid(
+                    "consensus.protocol.type",
+                    format!("'{kind}' is not supported (only raft)"),
+                ));
+            }
+        }
+        let election_timeout = p.election_timeout.unwrap_or(Duration::from_millis(1000));
+        let heartbeat_interval = p.heartbeat_interval.unwrap_or(election_timeout / 10);
+        if heartbeat_interval.is_zero() || heartbeat_interval * 3 > election_timeout {
+            return Err(invalid(
+                "consensus.protocol.heartbeat_interval",
+                format!("{heartbeat_interval:?} must be positive and at most a third of the election timeout ({election_timeout:?})"),
+            ));
+        }
+        let tls = resolve_tls(&c.security, &overrides)?;
+        let ft = c.fault_tolerance;
+        if let Some(detector) = &ft.failure_detector {
+            if detector != "phi_accrual" {
+                return Err(invalid(
+                    "consensus.fault_tolerance.failure_detector",
+                    format!("'{detector}' is not supported (only phi_accrual)"),
+                ));
+            }
+        }
+        let suspect_threshold = ft.suspect_threshold.unwrap_or(8.0);
+        if !(suspect_threshold.is_finite() && suspect_threshold > 0.0) {
+            return Err(invalid(
+                "consensus.fault_tolerance.suspect_threshold",
+                "must be a positive number",
+            ));
+        }
+        Ok(NodeConfig {
+            node_id,
+            bind_address,
+            http_address,
+            data_dir,
+            peers,
+            request_timeout: p.timeout.unwrap_or(Duration::from_secs(5)),
+            retries: p.retries.unwrap_or(3),
+            election_timeout,
+            heartbeat_interval,
+            tls,
+            suspect_threshold,
+            detector_heartbeat_interval: ft.heartbeat_interval.unwrap_or(Duration::from_secs(1)),
+        })
+    }
+}
+
+fn validate_peers(
+    me: NodeId,
+    bind: SocketAddr,
+    sections: &[PeerSection],
+) -> Result<Vec<Peer>, ConfigError> {
+    let mut peers: Vec<Peer> = Vec::new();
+    for (i, section) in sections.iter().enumerate() {
+        let field = format!("consensus.peers[{i}]");
+        let id = match &section.id {
+            Some(value) => Some(parse_id_value(&format!("{field}.id"), value)?),
+            None => None,
+        };
+        let address = parse_addr(&format!("{field}.address"), &section.address)?;
+        if address == bind || id == Some(me) {
+            continue; // A shared peer list may name this node too.
+        }
+        if peers.iter().any(|p| p.address == address || (id.is_some() && p.id == id)) {
+            return Err(invalid(&field, format!("duplicate peer {}", section.address)));
+        }
+        let weight = section.weight.unwrap_or(1);
+        if weight == 0 {
+            return Err(invalid(format!("{field}.weight"), "must be at least 1"));
+        }
+        peers.push(Peer { id, address, weight });
+    }
+    Ok(peers)
+}
+
+fn resolve_tls(s: &SecuritySection, o: &Overrides) -> Result<Option<TlsFiles>, ConfigError> {
+    let cert = o.tls_cert.clone().or(s.cert_file.clone());
+    let key = o.tls_key.clone().or(s.key_file.clone());
+    let ca = o.tls_ca.clone().or(s.ca_file.clone());
+    let enabled = s.tls_enabled.unwrap_or(cert.is_some() || key.is_some() || ca.is_some());
+    if !enabled {
+        return Ok(None);
+    }
+    let need = |value: Option<PathBuf>, field: &str| {
+        value.ok_or_else(|| {
+            invalid(format!("consensus.security.{field}"), "required when TLS is enabled")
+        })
+    };
+    Ok(Some(TlsFiles {
+        cert: need(cert, "cert_file")?,
+        key: need(key, "key_file")?,
+        ca: need(ca, "ca_file")?,
+    }))
+}
