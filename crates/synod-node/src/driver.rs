@@ -8,12 +8,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use synod_core::raft::{Config, Effect, Entry, Message, PersistRequest, Raft, Snapshot};
 use synod_core::{LogIndex, NodeId, Term, Time};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::handle::{Command, ReadFn};
-use crate::{ApplyOutput, LogStorage, NodeError, NodeHandle, NodeStatus, StateMachine, Transport};
+use crate::handle::{Command, ProposalReply, ReadFn};
+use crate::{LogStorage, NodeError, NodeHandle, NodeStatus, StateMachine, Transport};
 
 /// How a driver runs its core.
 #[derive(Clone, Debug)]
@@ -45,7 +45,9 @@ impl DriverConfig {
     }
 }
 
-type ProposalReply = oneshot::Sender<Result<(LogIndex, ApplyOutput), NodeError>>;
+/// The driver's task: ends with the node's fatal error, or Ok once every
+/// handle is dropped.
+pub type DriverTask = JoinHandle<Result<(), NodeError>>;
 
 /// The task driving one Raft core. Start it with [`Driver::start`].
 pub struct Driver<S: StateMachine, L: LogStorage> {
@@ -57,7 +59,7 @@ pub struct Driver<S: StateMachine, L: LogStorage> {
     commands: mpsc::Receiver<Command<S>>,
     epoch: Instant,
     config: DriverConfig,
-    proposals: HashMap<LogIndex, (Term, ProposalReply)>,
+    proposals: HashMap<LogIndex, (Term, ProposalReply<S>)>,
     reads: HashMap<u64, ReadFn<S>>,
     ready_reads: Vec<(LogIndex, ReadFn<S>)>,
     next_read_ctx: u64,
@@ -80,7 +82,7 @@ impl<S: StateMachine, L: LogStorage> Driver<S, L> {
         mut sm: S,
         transport: Arc<dyn Transport>,
         inbox: mpsc::Receiver<Message>,
-    ) -> Result<(NodeHandle<S>, JoinHandle<Result<(), NodeError>>), NodeError> {
+    ) -> Result<(NodeHandle<S>, DriverTask), NodeError> {
         config.raft.validate().map_err(|e| NodeError::Stopped(format!("invalid config: {e}")))?;
         let durable = storage.load().map_err(fatal)?;
         let is_new = durable.snapshot.is_none() && durable.entries.is_empty();
@@ -218,11 +220,11 @@ impl<S: StateMachine, L: LogStorage> Driver<S, L> {
         let applied = self.sm.applied_index();
         let fresh: Vec<Entry> = entries.iter().filter(|e| e.index > applied).cloned().collect();
         let outputs = self.sm.apply(&fresh).map_err(NodeError::Stopped)?;
-        let mut outputs: HashMap<LogIndex, ApplyOutput> = outputs.into_iter().collect();
+        let mut outputs: HashMap<LogIndex, S::Output> = outputs.into_iter().collect();
         for entry in entries {
             if let Some((term, reply)) = self.proposals.remove(&entry.index) {
                 let result = if term == entry.term {
-                    Ok((entry.index, outputs.remove(&entry.index).unwrap_or_default()))
+                    Ok((entry.index, outputs.remove(&entry.index)))
                 } else {
                     Err(NodeError::ProposalDropped)
                 };

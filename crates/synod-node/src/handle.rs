@@ -5,33 +5,24 @@ use synod_core::raft::{Membership, MembershipChange, Role};
 use synod_core::{LogIndex, NodeId, Term};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{ApplyOutput, NodeError, StateMachine};
+use crate::{NodeError, StateMachine};
 
 /// A read to run against the state machine, given the state or the reason
 /// it could not be served.
 pub(crate) type ReadFn<S> = Box<dyn FnOnce(Result<&S, NodeError>) + Send>;
 
+/// Where the outcome of a proposal goes: its index and, for a command,
+/// the state machine's output.
+pub(crate) type ProposalReply<S> =
+    oneshot::Sender<Result<(LogIndex, Option<<S as StateMachine>::Output>), NodeError>>;
+
 /// A request to the driver.
-pub(crate) enum Command<S> {
-    Propose {
-        data: Bytes,
-        reply: oneshot::Sender<Result<(LogIndex, ApplyOutput), NodeError>>,
-    },
-    Read {
-        linearizable: bool,
-        query: ReadFn<S>,
-    },
-    ChangeMembership {
-        change: MembershipChange,
-        reply: oneshot::Sender<Result<(LogIndex, ApplyOutput), NodeError>>,
-    },
-    TransferLeader {
-        target: NodeId,
-        reply: oneshot::Sender<Result<(), NodeError>>,
-    },
-    Status {
-        reply: oneshot::Sender<NodeStatus>,
-    },
+pub(crate) enum Command<S: StateMachine> {
+    Propose { data: Bytes, reply: ProposalReply<S> },
+    Read { linearizable: bool, query: ReadFn<S> },
+    ChangeMembership { change: MembershipChange, reply: ProposalReply<S> },
+    TransferLeader { target: NodeId, reply: oneshot::Sender<Result<(), NodeError>> },
+    Status { reply: oneshot::Sender<NodeStatus> },
 }
 
 /// A snapshot of a node's Raft state, for status pages and health checks.
@@ -57,12 +48,12 @@ pub struct NodeStatus {
 
 /// A cloneable handle to a running node.
 #[derive(Debug)]
-pub struct NodeHandle<S> {
+pub struct NodeHandle<S: StateMachine> {
     pub(crate) id: NodeId,
     pub(crate) commands: mpsc::Sender<Command<S>>,
 }
 
-impl<S> Clone for NodeHandle<S> {
+impl<S: StateMachine> Clone for NodeHandle<S> {
     fn clone(&self) -> Self {
         NodeHandle { id: self.id, commands: self.commands.clone() }
     }
@@ -85,8 +76,11 @@ impl<S: StateMachine> NodeHandle<S> {
 
     /// Replicates `data` as a command; resolves once it is applied here,
     /// with its index (the revision) and the state machine's output.
-    pub async fn propose(&self, data: Bytes) -> Result<(LogIndex, ApplyOutput), NodeError> {
-        self.call(|reply| Command::Propose { data, reply }).await?
+    pub async fn propose(&self, data: Bytes) -> Result<(LogIndex, S::Output), NodeError> {
+        let (index, output) = self.call(|reply| Command::Propose { data, reply }).await??;
+        let output =
+            output.ok_or_else(|| NodeError::Stopped("state machine gave no output".into()))?;
+        Ok((index, output))
     }
 
     /// Runs `query` against the state machine: after a ReadIndex round

@@ -8,16 +8,24 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod directory;
 mod driver;
 mod error;
+pub mod grpc;
 mod handle;
+pub mod http;
+pub mod kv;
+mod server;
 mod state_machine;
 mod storage;
+pub mod tls;
 mod transport;
 
-pub use driver::{Driver, DriverConfig};
+pub use directory::Directory;
+pub use driver::{Driver, DriverConfig, DriverTask};
 pub use error::NodeError;
 pub use handle::{NodeHandle, NodeStatus};
-pub use state_machine::{ApplyOutput, StateMachine};
+pub use server::SynodNode;
+pub use state_machine::StateMachine;
 pub use storage::{LogStorage, MemStorage, StorageError};
 pub use transport::{LocalNetwork, Transport};

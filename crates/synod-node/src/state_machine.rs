@@ -4,18 +4,18 @@ use bytes::Bytes;
 use synod_core::raft::{Entry, Snapshot};
 use synod_core::LogIndex;
 
-/// What applying one command produced, returned to its proposer.
-pub type ApplyOutput = Bytes;
-
 /// A deterministic state machine fed by the replicated log. Every replica
 /// applies the same commands in the same order and must reach the same
 /// state; `apply` must not depend on anything but the entries.
 pub trait StateMachine: Send + 'static {
+    /// What applying one command produces, handed to its proposer.
+    type Output: Send + 'static;
+
     /// Applies committed entries in log order and returns the output of
     /// each command entry, keyed by index. Noop and membership entries only
     /// advance the applied index. An error stops the node: it means the
     /// state machine cannot keep up with the log (e.g. disk failure).
-    fn apply(&mut self, entries: &[Entry]) -> Result<Vec<(LogIndex, ApplyOutput)>, String>;
+    fn apply(&mut self, entries: &[Entry]) -> Result<Vec<(LogIndex, Self::Output)>, String>;
 
     /// The last index applied; a durable state machine reports what it
     /// recovered, and the driver skips entries at or below it.

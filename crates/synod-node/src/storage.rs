@@ -39,3 +39,13 @@ impl LogStorage for MemStorage {
         Ok(())
     }
 }
+
+impl LogStorage for synod_store::RaftStore {
+    fn load(&self) -> Result<DurableState, StorageError> {
+        synod_store::RaftStore::load(self).map_err(|e| StorageError(e.to_string()))
+    }
+
+    fn persist(&mut self, requests: &[PersistRequest]) -> Result<(), StorageError> {
+        synod_store::RaftStore::persist(self, requests).map_err(|e| StorageError(e.to_string()))
+    }
+}

@@ -19,6 +19,8 @@ struct Journal {
 }
 
 impl StateMachine for Journal {
+    type Output = Bytes;
+
     fn apply(&mut self, entries: &[Entry]) -> Result<Vec<(LogIndex, Bytes)>, String> {
         let mut out = Vec::new();
         for entry in entries {

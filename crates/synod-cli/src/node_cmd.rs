@@ -1,0 +1,98 @@
+//! `synod node start`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use synod_node::config::{FileConfig, NodeConfig, Overrides};
+use synod_node::SynodNode;
+
+#[derive(Subcommand)]
+pub enum NodeCommand {
+    /// Start a node and run until SIGINT/SIGTERM.
+    Start(StartArgs),
+}
+
+/// Flags win over the environment, which wins over the config file.
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    /// YAML (.yaml/.yml) or TOML (.toml) config file.
+    #[arg(long, env = "SYNOD_CONFIG")]
+    config: Option<PathBuf>,
+    /// This node's id (n1 or 1).
+    #[arg(long, env = "SYNOD_NODE_ID")]
+    node_id: Option<String>,
+    /// gRPC listen address (peers and clients).
+    #[arg(long, env = "SYNOD_BIND_ADDRESS")]
+    bind_address: Option<String>,
+    /// HTTP listen address for /metrics and /health.
+    #[arg(long, env = "SYNOD_HTTP_ADDRESS")]
+    http_address: Option<String>,
+    /// Peers, comma-separated `[id=]address`.
+    #[arg(long, env = "SYNOD_PEERS")]
+    peers: Option<String>,
+    /// Directory of durable state.
+    #[arg(long, env = "SYNOD_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Node certificate (PEM).
+    #[arg(long, env = "SYNOD_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// Node private key (PEM).
+    #[arg(long, env = "SYNOD_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// Cluster CA certificate (PEM).
+    #[arg(long, env = "SYNOD_TLS_CA")]
+    tls_ca: Option<PathBuf>,
+}
+
+pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
+    let NodeCommand::Start(args) = cmd;
+    let file = match &args.config {
+        Some(path) => FileConfig::read(path)?,
+        None => FileConfig::default(),
+    };
+    let overrides = Overrides {
+        node_id: args.node_id,
+        bind_address: args.bind_address,
+        http_address: args.http_address,
+        peers: args.peers,
+        data_dir: args.data_dir,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        tls_ca: args.tls_ca,
+    };
+    let config = NodeConfig::resolve(file, overrides)?;
+    let node = SynodNode::start(config).await.context("node failed to start")?;
+    println!("synod node {} serving gRPC on {}", node.handle.id(), node.grpc_address);
+    if let Some(http) = node.http_address {
+        println!("metrics and health on http://{http}/metrics, http://{http}/health");
+    }
+    tokio::select! {
+        result = wait_for_signal() => result?,
+        () = node_stopped(&node) => {}
+    }
+    node.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn node_stopped(node: &SynodNode) {
+    // The handle's status fails once the driver is gone.
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if node.handle.status().await.is_err() {
+            tracing::error!("driver stopped");
+            return;
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn wait_for_signal() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! [`SynodNode`]: a complete node — storage, driver, gRPC transport and
+//! services, HTTP metrics and health — started from a [`NodeConfig`].
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use synod_core::raft::Config as RaftConfig;
+use synod_core::NodeId;
+use synod_proto::cluster::v1::cluster_client::ClusterClient;
+use synod_proto::cluster::v1::cluster_server::ClusterServer;
+use synod_proto::cluster::v1::StatusRequest;
+use synod_proto::kv::v1::kv_server::KvServer;
+use synod_proto::raft::v1::raft_transport_server::RaftTransportServer;
+use synod_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tonic::transport::{Endpoint, Server};
+
+use crate::config::{NodeConfig, Peer};
+use crate::grpc::{
+    ClusterService, GrpcTransport, KvLimits, KvService, RaftService, TransportOptions,
+};
+use crate::kv::KvStateMachine;
+use crate::{http, tls, Directory, Driver, DriverConfig, NodeError, NodeHandle};
+
+/// How long a new node waits for peers listed without an id to answer.
+const PEER_ID_WAIT: Duration = Duration::from_secs(60);
+
+/// A running node. Dropping it does not stop it; call [`SynodNode::shutdown`].
+#[derive(Debug)]
+pub struct SynodNode {
+    /// The node's handle, for embedding programs.
+    pub handle: NodeHandle<KvStateMachine>,
+    /// Where its gRPC server listens.
+    pub grpc_address: SocketAddr,
+    /// Where its HTTP server (/metrics, /health) listens.
+    pub http_address: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    driver: JoinHandle<Result<(), NodeError>>,
+    server: JoinHandle<()>,
+}
+
+impl SynodNode {
+    /// Opens storage, starts serving, learns the ids of peers listed by
+    /// address only, then starts the Raft driver.
+    pub async fn start(config: NodeConfig) -> Result<SynodNode, NodeError> {
+        tls::install_crypto_provider();
+        let me = config.node_id;
+        let store = Store::open(&config.data_dir).map_err(|e| NodeError::Stopped(e.to_string()))?;
+        let listener = TcpListener::bind(config.bind_address).await.map_err(|e| {
+            NodeError::Stopped(format!("cannot listen on {}: {e}", config.bind_address))
+        })?;
+        let grpc_address = listener.local_addr().map_err(|e| NodeError::Stopped(e.to_string()))?;
+        let directory = Directory::default();
+        directory.insert(me, grpc_address);
+        let transport = GrpcTransport::new(me, transport_options(&config)?);
+        let (inbox_tx, inbox) = mpsc::channel(8192);
+        let handle_cell = Arc::new(OnceLock::new());
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let server = serve(
+            &config,
+            listener,
+            me,
+            inbox_tx,
+            &handle_cell,
+            &directory,
+            &transport,
+            shutdown_rx.clone(),
+        )?;
+
+        let peers = resolve_peer_ids(&config, &config.peers).await?;
+        for (id, address) in &peers {
+            directory.insert(*id, *address);
+            transport.add_peer(*id, *address);
+        }
+        let mut voters: Vec<NodeId> = peers.iter().map(|(id, _)| *id).collect();
+        voters.push(me);
+        let driver_config = DriverConfig::new(raft_config(&config), voters);
+        let sm = KvStateMachine::new(store.kv);
+        let (handle, driver) =
+            Driver::start(driver_config, store.raft, sm, Arc::new(transport), inbox)?;
+        let _ = handle_cell.set(handle.clone());
+        let http_address = match config.http_address {
+            Some(addr) => Some(http::serve(addr, handle.clone(), shutdown_rx).await?),
+            None => None,
+        };
+        tracing::info!(node = %me, %grpc_address, ?http_address, "node started");
+        Ok(SynodNode { handle, grpc_address, http_address, shutdown, driver, server })
+    }
+
+    /// Stops serving and waits for the servers to close.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        self.driver.abort();
+    }
+
+    /// Waits until the driver stops (a fatal error, e.g. storage failure).
+    pub async fn wait(self) -> Result<(), NodeError> {
+        self.driver.await.map_err(|e| NodeError::Stopped(e.to_string()))?
+    }
+}
+
+fn raft_config(config: &NodeConfig) -> RaftConfig {
+    let mut raft = RaftConfig::new(config.node_id);
+    let election = config.election_timeout.as_millis() as u64;
+    raft.election_timeout_ms_min = election;
+    raft.election_timeout_ms_max = election * 2;
+    raft.heartbeat_interval_ms = config.heartbeat_interval.as_millis() as u64;
+    raft.rng_seed = config.node_id.0 ^ std::process::id() as u64;
+    raft
+}
+
+fn transport_options(config: &NodeConfig) -> Result<TransportOptions, NodeError> {
+    let mut options = TransportOptions::default();
+    if let Some(files) = &config.tls {
+        // Validate the files now, so a bad path fails the start, not each dial.
+        tls::client_tls(files, "localhost").map_err(|e| NodeError::Stopped(e.to_string()))?;
+        let files = files.clone();
+        options.tls = Some(Arc::new(move |peer: NodeId| {
+            tls::client_tls(&files, &peer.to_string()).expect("TLS files were validated at start")
+        }));
+    }
+    Ok(options)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn serve(
+    config: &NodeConfig,
+    listener: TcpListener,
+    me: NodeId,
+    inbox: mpsc::Sender<synod_core::raft::Message>,
+    handle: &Arc<OnceLock<NodeHandle<KvStateMachine>>>,
+    directory: &Directory,
+    transport: &GrpcTransport,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<JoinHandle<()>, NodeError> {
+    let raft = RaftService::new(me, 1, inbox, config.tls.is_some());
+    let kv = KvService::new(handle.clone(), directory.clone(), KvLimits::default());
+    let cluster = ClusterService::new(me, handle.clone(), directory.clone(), transport.clone());
+    let mut builder = Server::builder().timeout(config.request_timeout);
+    if let Some(files) = &config.tls {
+        let tls = tls::server_tls(files).map_err(|e| NodeError::Stopped(e.to_string()))?;
+        builder = builder.tls_config(tls).map_err(|e| NodeError::Stopped(e.to_string()))?;
+    }
+    let router = builder
+        .add_service(RaftTransportServer::new(raft).max_decoding_message_size(64 << 20))
+        .add_service(KvServer::new(kv).max_decoding_message_size(4 << 20))
+        .add_service(ClusterServer::new(cluster));
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    Ok(tokio::spawn(async move {
+        let stop = async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        };
+        if let Err(err) = router.serve_with_incoming_shutdown(incoming, stop).await {
+            tracing::error!(%err, "gRPC server failed");
+        }
+    }))
+}
+
+/// Asks every peer listed without an id for its id (bounded wait).
+async fn resolve_peer_ids(
+    config: &NodeConfig,
+    peers: &[Peer],
+) -> Result<Vec<(NodeId, SocketAddr)>, NodeError> {
+    let mut resolved = Vec::new();
+    for peer in peers {
+        let id = match peer.id {
+            Some(id) => id,
+            None => ask_node_id(config, peer.address).await?,
+        };
+        resolved.push((id, peer.address));
+    }
+    Ok(resolved)
+}
+
+async fn ask_node_id(config: &NodeConfig, address: SocketAddr) -> Result<NodeId, NodeError> {
+    let deadline = tokio::time::Instant::now() + PEER_ID_WAIT;
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    loop {
+        let mut endpoint = Endpoint::from_shared(format!("{scheme}://{address}"))
+            .map_err(|e| NodeError::Stopped(e.to_string()))?
+            .connect_timeout(Duration::from_secs(1))
+            .timeout(Duration::from_secs(2));
+        if let Some(files) = &config.tls {
+            let tls = tls::client_tls(files, "localhost")
+                .map_err(|e| NodeError::Stopped(e.to_string()))?;
+            endpoint = endpoint.tls_config(tls).map_err(|e| NodeError::Stopped(e.to_string()))?;
+        }
+        if let Ok(channel) = endpoint.connect().await {
+            if let Ok(reply) = ClusterClient::new(channel).status(StatusRequest {}).await {
+                let id = reply.into_inner().node_id;
+                if id != 0 {
+                    return Ok(NodeId(id));
+                }
+            }
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(NodeError::Stopped(format!(
+                "peer {address} did not tell its node id within {PEER_ID_WAIT:?}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
