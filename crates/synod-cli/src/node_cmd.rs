@@ -44,6 +44,9 @@ pub struct StartArgs {
     /// Cluster CA certificate (PEM).
     #[arg(long, env = "SYNOD_TLS_CA")]
     tls_ca: Option<PathBuf>,
+    /// Compact the log into a snapshot every this many applied entries.
+    #[arg(long, env = "SYNOD_SNAPSHOT_EVERY")]
+    snapshot_every: Option<u64>,
 }
 
 pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
@@ -61,6 +64,7 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
         tls_ca: args.tls_ca,
+        snapshot_every: args.snapshot_every,
     };
     let config = NodeConfig::resolve(file, overrides)?;
     let node = SynodNode::start(config).await.context("node failed to start")?;

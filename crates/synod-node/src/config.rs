@@ -131,6 +131,8 @@ pub struct ProtocolSection {
     /// Leader heartbeat interval.
     #[serde(default, with = "humantime_serde")]
     pub heartbeat_interval: Option<Duration>,
+    /// Compact the log into a snapshot every this many applied entries.
+    pub snapshot_every: Option<u64>,
 }
 
 /// `consensus.security`.
@@ -180,6 +182,8 @@ pub struct Overrides {
     pub tls_key: Option<PathBuf>,
     /// `--tls-ca` / `SYNOD_TLS_CA`.
     pub tls_ca: Option<PathBuf>,
+    /// `--snapshot-every` / `SYNOD_SNAPSHOT_EVERY`.
+    pub snapshot_every: Option<u64>,
 }
 
 /// A peer after validation.
@@ -225,6 +229,8 @@ pub struct NodeConfig {
     pub election_timeout: Duration,
     /// Leader heartbeat interval.
     pub heartbeat_interval: Duration,
+    /// Applied entries between snapshots.
+    pub snapshot_every: u64,
     /// TLS material; `None` when TLS is off.
     pub tls: Option<TlsFiles>,
     /// Phi threshold of the failure detector.
@@ -349,6 +355,10 @@ impl NodeConfig {
                 format!("{heartbeat_interval:?} must be positive and at most a third of the election timeout ({election_timeout:?})"),
             ));
         }
+        let snapshot_every = overrides.snapshot_every.or(p.snapshot_every).unwrap_or(10_000);
+        if snapshot_every == 0 {
+            return Err(invalid("consensus.protocol.snapshot_every", "must be at least 1"));
+        }
         let tls = resolve_tls(&c.security, &overrides)?;
         let ft = c.fault_tolerance;
         if let Some(detector) = &ft.failure_detector {
@@ -376,6 +386,7 @@ impl NodeConfig {
             retries: p.retries.unwrap_or(3),
             election_timeout,
             heartbeat_interval,
+            snapshot_every,
             tls,
             suspect_threshold,
             detector_heartbeat_interval: ft.heartbeat_interval.unwrap_or(Duration::from_secs(1)),

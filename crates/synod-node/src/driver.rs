@@ -189,6 +189,7 @@ impl<S: StateMachine, L: LogStorage> Driver<S, L> {
                         }
                     }
                     Effect::LeaderChanged { term, leader } => {
+                        metrics::counter!("synod_leader_changes_total").increment(1);
                         tracing::info!(node = %self.raft.id(), %term, ?leader, "leader changed");
                     }
                 }
@@ -206,6 +207,8 @@ impl<S: StateMachine, L: LogStorage> Driver<S, L> {
     /// Writes on a blocking thread, so the fsync does not stall the runtime.
     async fn persist(&mut self, requests: Vec<PersistRequest>) -> Result<(), NodeError> {
         let mut storage = self.storage.take().expect("storage is present between writes");
+        let entries: usize = requests.iter().map(|r| r.entries.len()).sum();
+        let started = std::time::Instant::now();
         let (storage, result) = tokio::task::spawn_blocking(move || {
             let result = storage.persist(&requests);
             (storage, result)
@@ -213,6 +216,8 @@ impl<S: StateMachine, L: LogStorage> Driver<S, L> {
         .await
         .map_err(|e| NodeError::Stopped(format!("storage task failed: {e}")))?;
         self.storage = Some(storage);
+        metrics::histogram!("synod_fsync_seconds").record(started.elapsed().as_secs_f64());
+        metrics::counter!("synod_persisted_entries_total").increment(entries as u64);
         result.map_err(fatal)
     }
 
@@ -220,6 +225,7 @@ impl<S: StateMachine, L: LogStorage> Driver<S, L> {
         let applied = self.sm.applied_index();
         let fresh: Vec<Entry> = entries.iter().filter(|e| e.index > applied).cloned().collect();
         let outputs = self.sm.apply(&fresh).map_err(NodeError::Stopped)?;
+        metrics::counter!("synod_applied_entries_total").increment(fresh.len() as u64);
         let mut outputs: HashMap<LogIndex, S::Output> = outputs.into_iter().collect();
         for entry in entries {
             if let Some((term, reply)) = self.proposals.remove(&entry.index) {
@@ -274,6 +280,7 @@ impl<S: StateMachine, L: LogStorage> Driver<S, L> {
         match command {
             Command::Propose { data, reply } => match self.raft.propose(data) {
                 Ok(index) => {
+                    metrics::counter!("synod_proposals_total").increment(1);
                     self.proposals.insert(index, (self.raft.term(), reply));
                 }
                 Err(e) => {

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod consensus_node;
 mod directory;
 mod driver;
 mod error;
@@ -21,6 +22,7 @@ mod storage;
 pub mod tls;
 mod transport;
 
+pub use consensus_node::{ConsensusNode, ConsensusNodeWith, RunningConsensusNode};
 pub use directory::Directory;
 pub use driver::{Driver, DriverConfig, DriverTask};
 pub use error::NodeError;

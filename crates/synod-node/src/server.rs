@@ -77,7 +77,8 @@ impl SynodNode {
         }
         let mut voters: Vec<NodeId> = peers.iter().map(|(id, _)| *id).collect();
         voters.push(me);
-        let driver_config = DriverConfig::new(raft_config(&config), voters);
+        let mut driver_config = DriverConfig::new(raft_config(&config), voters);
+        driver_config.compact_every_entries = config.snapshot_every;
         let sm = KvStateMachine::new(store.kv);
         let (handle, driver) =
             Driver::start(driver_config, store.raft, sm, Arc::new(transport), inbox)?;

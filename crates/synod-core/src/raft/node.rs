@@ -57,6 +57,8 @@ pub struct Raft {
     /// Whether any input has arrived yet; the first one re-bases the
     /// election timer on the driver's clock (a restart does not know it).
     pub(crate) started: bool,
+    /// Proposals were appended since the last round; send them in one batch.
+    pub(crate) append_pending: bool,
     /// With lease reads, a (re)started node refuses votes until then.
     pub(crate) votes_refused_until: Option<Time>,
     pub(crate) term: Term,
@@ -120,6 +122,7 @@ impl Raft {
             rng,
             now: Time(0),
             started: false,
+            append_pending: false,
             votes_refused_until: None,
             term: hs.term,
             vote: hs.vote,
@@ -344,7 +347,10 @@ impl Raft {
         self.now = self.now.max(now);
         if !self.started {
             self.started = true;
-            if self.role != Role::Leader {
+            // A core restarted at a late time would otherwise campaign at
+            // once: its election timer was armed relative to Time(0).
+            let overdue = self.timers.get(Timer::Election).is_some_and(|at| now > at);
+            if self.role != Role::Leader && overdue {
                 self.reset_election_timer();
             }
             if self.config.lease_reads {
@@ -391,6 +397,13 @@ impl Raft {
     /// most one persist request first, then sends, applies and notices.
     pub fn take_effects(&mut self) -> Vec<Effect> {
         self.maybe_start_read_round();
+        if std::mem::take(&mut self.append_pending) && self.is_leader() {
+            self.broadcast_append(false);
+        }
+        let nothing_to_apply = self.log.committed.min(self.log.persisted) <= self.log.applied;
+        if self.effects.is_empty() && nothing_to_apply && !self.has_unpersisted_changes() {
+            return Vec::new();
+        }
         let mut effects = Vec::with_capacity(self.effects.len() + 2);
         if let Some(req) = self.build_persist_request() {
             effects.push(Effect::Persist(req));
@@ -554,7 +567,9 @@ impl Raft {
     pub fn propose(&mut self, data: Bytes) -> Result<LogIndex, ProposeError> {
         self.check_can_propose()?;
         let index = self.append_entry(EntryPayload::Command(data));
-        self.broadcast_append(false);
+        // Sent once per driver round (in take_effects), so proposals made
+        // together travel in one batch.
+        self.append_pending = true;
         Ok(index)
     }
 

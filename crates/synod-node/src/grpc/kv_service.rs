@@ -239,22 +239,25 @@ impl Kv for KvService {
         if req.prefix.len() > self.limits.key_bytes_max {
             return Err(Status::invalid_argument("prefix is longer than the key limit"));
         }
+        // One key more than the page tells whether more remain.
+        let page_max = RANGE_LIMIT_MAX - 1;
         let limit = match req.limit {
-            0 => RANGE_LIMIT_MAX,
-            n => (n as usize).min(RANGE_LIMIT_MAX),
+            0 => page_max,
+            n => (n as usize).min(page_max),
         };
         let prefix = req.prefix.to_vec();
         let start_after = req.start_after.to_vec();
         let node = self.node()?;
         let (kvs, applied) = node
             .read(!req.serializable, move |sm: &KvStateMachine| {
-                (sm.store().range(&prefix, RANGE_LIMIT_MAX), sm.store().applied_index())
+                (
+                    sm.store().range_after(&prefix, &start_after, limit + 1),
+                    sm.store().applied_index(),
+                )
             })
             .await
             .map_err(|e| self.to_status(e))?;
-        let kvs = kvs.map_err(|e| Status::internal(e.to_string()))?;
-        let mut kvs: Vec<KeyValue> =
-            kvs.into_iter().filter(|kv| start_after.is_empty() || kv.key > start_after).collect();
+        let mut kvs = kvs.map_err(|e| Status::internal(e.to_string()))?;
         let more = kvs.len() > limit;
         kvs.truncate(limit);
         Ok(Response::new(pb::RangeResponse {

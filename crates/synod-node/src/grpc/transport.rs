@@ -87,15 +87,13 @@ impl Transport for GrpcTransport {
     fn send(&self, msg: Message) {
         let queue = self.queues.lock().expect("transport lock").get(&msg.to).cloned();
         if let Some(queue) = queue {
+            let peer = msg.to;
             if queue.try_send(msg).is_err() {
-                metrics_dropped();
+                metrics::counter!("synod_peer_messages_dropped_total", "peer" => peer.to_string())
+                    .increment(1);
             }
         }
     }
-}
-
-fn metrics_dropped() {
-    tracing::trace!("peer queue full or closed; message dropped");
 }
 
 /// The task that owns the link to one peer.
@@ -118,7 +116,11 @@ impl PeerLink {
                         return; // The transport was dropped.
                     }
                 }
-                Err(err) => tracing::debug!(peer = %self.peer, %err, "connect failed"),
+                Err(err) => {
+                    metrics::counter!("synod_peer_connect_failures_total", "peer" => self.peer.to_string())
+                        .increment(1);
+                    tracing::debug!(peer = %self.peer, %err, "connect failed");
+                }
             }
             // Messages queued while disconnected are stale; Raft resends.
             while queue.try_recv().is_ok() {}
@@ -159,9 +161,19 @@ impl PeerLink {
                     Err(_) => break,
                 }
             }
+            let count = batch.len() as u64;
             let batch =
                 MessageBatch::from_messages(self.options.cluster_id, self.me, self.peer, &batch);
-            if tx.send(batch).await.is_err() || call.is_finished() {
+            let bytes = prost::Message::encoded_len(&batch) as u64;
+            let started = std::time::Instant::now();
+            let sent = tx.send(batch).await.is_ok();
+            let peer = self.peer.to_string();
+            metrics::histogram!("synod_peer_send_seconds", "peer" => peer.clone())
+                .record(started.elapsed().as_secs_f64());
+            metrics::counter!("synod_peer_bytes_sent_total", "peer" => peer.clone())
+                .increment(bytes);
+            metrics::counter!("synod_peer_messages_sent_total", "peer" => peer).increment(count);
+            if !sent || call.is_finished() {
                 let outcome = call.await;
                 tracing::debug!(peer = %self.peer, ?outcome, "peer stream ended; reconnecting");
                 return Some(());
