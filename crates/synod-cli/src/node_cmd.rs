@@ -67,28 +67,20 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
         snapshot_every: args.snapshot_every,
     };
     let config = NodeConfig::resolve(file, overrides)?;
-    let node = SynodNode::start(config).await.context("node failed to start")?;
+    let mut node = SynodNode::start(config).await.context("node failed to start")?;
     println!("synod node {} serving gRPC on {}", node.handle.id(), node.grpc_address);
     if let Some(http) = node.http_address {
         println!("metrics and health on http://{http}/metrics, http://{http}/health");
     }
-    tokio::select! {
-        result = wait_for_signal() => result?,
-        () = node_stopped(&node) => {}
-    }
+    let outcome = tokio::select! {
+        result = wait_for_signal() => result,
+        stopped = node.stopped() => Err(match stopped {
+            Ok(()) => anyhow::anyhow!("node stopped"),
+            Err(e) => anyhow::anyhow!("node stopped: {e}"),
+        }),
+    };
     node.shutdown().await;
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn node_stopped(node: &SynodNode) {
-    // The handle's status fails once the driver is gone.
-    loop {
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        if node.handle.status().await.is_err() {
-            tracing::error!("driver stopped");
-            return;
-        }
-    }
+    outcome.map(|()| ExitCode::SUCCESS)
 }
 
 /// Resolves on SIGINT or SIGTERM.

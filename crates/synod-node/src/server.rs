@@ -98,9 +98,10 @@ impl SynodNode {
         self.driver.abort();
     }
 
-    /// Waits until the driver stops (a fatal error, e.g. storage failure).
-    pub async fn wait(self) -> Result<(), NodeError> {
-        self.driver.await.map_err(|e| NodeError::Stopped(e.to_string()))?
+    /// Resolves when the driver stops: with the fatal error (e.g. a
+    /// storage checksum mismatch naming the file and record) that stopped it.
+    pub async fn stopped(&mut self) -> Result<(), NodeError> {
+        (&mut self.driver).await.map_err(|e| NodeError::Stopped(e.to_string()))?
     }
 }
 
