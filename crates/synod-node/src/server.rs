@@ -140,9 +140,13 @@ fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<JoinHandle<()>, NodeError> {
     let raft = RaftService::new(me, 1, inbox, config.tls.is_some());
-    let kv = KvService::new(handle.clone(), directory.clone(), KvLimits::default());
+    let limits = KvLimits { request_timeout: config.request_timeout, ..KvLimits::default() };
+    let kv = KvService::new(handle.clone(), directory.clone(), limits);
     let cluster = ClusterService::new(me, handle.clone(), directory.clone(), transport.clone());
-    let mut builder = Server::builder().timeout(config.request_timeout);
+    // No server-wide timeout: it would cut the long-lived peer streams. Client
+    // calls carry their own deadline (grpc-timeout), and the KV service bounds
+    // how long it waits for the cluster.
+    let mut builder = Server::builder();
     if let Some(files) = &config.tls {
         let tls = tls::server_tls(files).map_err(|e| NodeError::Stopped(e.to_string()))?;
         builder = builder.tls_config(tls).map_err(|e| NodeError::Stopped(e.to_string()))?;

@@ -2,6 +2,7 @@
 //! ReadIndex (or the local replica when the client asks for serializable).
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 use synod_proto::kv::v1 as pb;
@@ -20,11 +21,17 @@ pub struct KvLimits {
     pub key_bytes_max: usize,
     /// Largest value, in bytes (default 1.5 MiB).
     pub value_bytes_max: usize,
+    /// How long a request may wait for the cluster (commit or read index).
+    pub request_timeout: Duration,
 }
 
 impl Default for KvLimits {
     fn default() -> Self {
-        KvLimits { key_bytes_max: 4096, value_bytes_max: 1536 * 1024 }
+        KvLimits {
+            key_bytes_max: 4096,
+            value_bytes_max: 1536 * 1024,
+            request_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -77,8 +84,11 @@ impl KvService {
 
     async fn write(&self, command: KvCommand) -> Result<(pb::ResponseHeader, KvResult), Status> {
         let node = self.node()?;
-        let (index, result) =
-            node.propose(Bytes::from(command.encode())).await.map_err(|e| self.to_status(e))?;
+        let proposal = node.propose(Bytes::from(command.encode()));
+        let (index, result) = tokio::time::timeout(self.limits.request_timeout, proposal)
+            .await
+            .unwrap_or(Err(NodeError::Timeout))
+            .map_err(|e| self.to_status(e))?;
         Ok((self.header(index.0).await, result))
     }
 
@@ -86,6 +96,17 @@ impl KvService {
         let Ok(node) = self.node() else { return pb::ResponseHeader::default() };
         let term = node.status().await.map(|s| s.term.0).unwrap_or(0);
         pb::ResponseHeader { node_id: node.id().0, term, revision }
+    }
+
+    /// Waits for `call` at most the request timeout.
+    async fn bounded<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, NodeError>>,
+    ) -> Result<T, Status> {
+        tokio::time::timeout(self.limits.request_timeout, call)
+            .await
+            .unwrap_or(Err(NodeError::Timeout))
+            .map_err(|e| self.to_status(e))
     }
 
     /// Maps a node error to a gRPC status; "not leader" carries the
@@ -156,12 +177,11 @@ impl Kv for KvService {
         self.check_key(&req.key)?;
         let key = req.key.to_vec();
         let node = self.node()?;
-        let (kv, applied) = node
-            .read(!req.serializable, move |sm: &KvStateMachine| {
+        let (kv, applied) = self
+            .bounded(node.read(!req.serializable, move |sm: &KvStateMachine| {
                 (sm.store().get(&key), sm.store().applied_index())
-            })
-            .await
-            .map_err(|e| self.to_status(e))?;
+            }))
+            .await?;
         let kv = kv.map_err(|e| Status::internal(e.to_string()))?;
         Ok(Response::new(pb::GetResponse {
             header: Some(self.header(applied.0).await),
@@ -248,15 +268,14 @@ impl Kv for KvService {
         let prefix = req.prefix.to_vec();
         let start_after = req.start_after.to_vec();
         let node = self.node()?;
-        let (kvs, applied) = node
-            .read(!req.serializable, move |sm: &KvStateMachine| {
+        let (kvs, applied) = self
+            .bounded(node.read(!req.serializable, move |sm: &KvStateMachine| {
                 (
                     sm.store().range_after(&prefix, &start_after, limit + 1),
                     sm.store().applied_index(),
                 )
-            })
-            .await
-            .map_err(|e| self.to_status(e))?;
+            }))
+            .await?;
         let mut kvs = kvs.map_err(|e| Status::internal(e.to_string()))?;
         let more = kvs.len() > limit;
         kvs.truncate(limit);
