@@ -44,6 +44,9 @@ pub struct Checker {
     entries: HashMap<(LogIndex, Term), (u64, Option<Term>)>,
     /// index → (term, digest) of committed entries.
     committed: HashMap<LogIndex, (Term, u64)>,
+    /// index → the earliest term in which some node knew it committed (an
+    /// upper bound of the term of the leader that committed it).
+    commit_terms: HashMap<LogIndex, Term>,
     /// index → chain hash of the state after applying it.
     chain: HashMap<LogIndex, u64>,
     /// Highest commit index reached on any node.
@@ -105,6 +108,8 @@ impl Checker {
             let Some(entry) = raft.entry(i) else { break };
             let seen = (entry.term, entry_digest(entry));
             let recorded = *self.committed.entry(i).or_insert(seen);
+            let term = raft.term();
+            self.commit_terms.entry(i).and_modify(|t| *t = (*t).min(term)).or_insert(term);
             if recorded != seen {
                 return violation(
                     "committed entry changed",
@@ -124,13 +129,16 @@ impl Checker {
         Ok(())
     }
 
-    /// Leader Completeness (§5.4): a new leader holds every committed entry
-    /// above its snapshot.
+    /// Leader Completeness (§5.4): a leader holds every entry committed in
+    /// an earlier term, above its snapshot. (A leader of an older term may be
+    /// elected late, its votes delayed in the network, after a newer term
+    /// committed entries it lacks; that is allowed.)
     pub fn check_leader_completeness(&self, raft: &Raft) -> Result<(), Violation> {
         let first = raft.snapshot_meta().index.next();
         let mut i = first;
         while i <= self.max_commit {
-            let Some((term, _)) = self.committed.get(&i) else {
+            let earlier = self.commit_terms.get(&i).is_some_and(|t| *t < raft.term());
+            let Some((term, _)) = self.committed.get(&i).filter(|_| earlier) else {
                 i = i.next();
                 continue;
             };
