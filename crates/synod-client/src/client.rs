@@ -52,6 +52,8 @@ enum Next {
     Redirect(String),
     /// Try another endpoint after a pause; nothing took effect.
     Retry(String),
+    /// The request never reached a server; try another endpoint.
+    Unsent(String),
     /// Stop with this error.
     Fail(ClientError),
 }
@@ -64,13 +66,41 @@ const NOTHING_HAPPENED: &[&str] = &[
     "leadership transfer in progress",
 ];
 
+/// Transport errors that prove the request never left this client.
+const NEVER_SENT: &[&str] = &[
+    "tcp connect error",
+    "Connection refused",
+    "invalid peer certificate",
+    "certificate required",
+    "HandshakeFailure",
+    "UnknownIssuer",
+    "BadCertificate",
+];
+
+/// The status message with the chain of its underlying errors.
+fn status_text(status: &Status) -> String {
+    let mut text = status.message().to_string();
+    let mut source = std::error::Error::source(status);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 fn classify(status: &Status, write: bool) -> Next {
     if let Some(hint) = LeaderHint::from_status(status) {
         if let Some(address) = hint.address {
             return Next::Redirect(address);
         }
     }
-    let message = status.message().to_string();
+    let message = status_text(status);
+    // The connection was never established (refused, or TLS handshake
+    // failed): nothing was sent, so nothing took effect.
+    if NEVER_SENT.iter().any(|m| message.contains(m)) {
+        return Next::Unsent(message);
+    }
     let safe = NOTHING_HAPPENED.iter().any(|m| message.contains(m));
     match status.code() {
         Code::FailedPrecondition if safe => Next::Retry(message),
@@ -109,6 +139,26 @@ impl Client {
         endpoint.connect().await.map_err(|e| format!("{address}: {}", source_chain(&e)))
     }
 
+    /// Connects and proves the link with a cheap `Status` call, so that a
+    /// refused link (a TLS 1.3 server rejects a client certificate only
+    /// after the handshake) is known before any write is sent on it.
+    async fn connect_checked(&self, address: &str) -> Result<Channel, String> {
+        let channel = self.connect(address).await?;
+        match ClusterClient::new(channel.clone()).status(cpb::StatusRequest {}).await {
+            Ok(_) => Ok(channel),
+            Err(status) => {
+                let text = status_text(&status);
+                if self.options.tls.is_some() && status.code() != Code::Unimplemented {
+                    Err(format!(
+                        "{address}: {text} (the node refused the connection: is the client certificate signed by the cluster CA?)"
+                    ))
+                } else {
+                    Err(format!("{address}: {text}"))
+                }
+            }
+        }
+    }
+
     /// Runs `call` against the leader, following redirects; `write` calls
     /// are retried only when the failure proves nothing took effect.
     async fn with_leader<T, F, Fut>(&self, write: bool, call: F) -> Result<T, ClientError>
@@ -129,7 +179,7 @@ impl Client {
             let cached = self.current.lock().expect("client lock").clone();
             let channel = match cached {
                 Some((a, channel)) if a == address => channel,
-                _ => match self.connect(&address).await {
+                _ => match self.connect_checked(&address).await {
                     Ok(channel) => channel,
                     Err(err) => {
                         last_error = err;
@@ -143,14 +193,24 @@ impl Client {
                     return Ok(value);
                 }
                 Err(status) => match classify(&status, write) {
-                    Next::Redirect(to) => next_address = Some(to),
+                    Next::Redirect(to) => {
+                        last_error = format!("redirected to the leader at {to}");
+                        next_address = Some(to);
+                    }
+                    Next::Unsent(message) => {
+                        *self.current.lock().expect("client lock") = None;
+                        last_error = message;
+                    }
                     Next::Retry(message) => {
                         *self.current.lock().expect("client lock") = None;
                         leaderless += 1;
                         last_error = message;
                         tokio::time::sleep(self.options.retry_delay).await;
                     }
-                    Next::Fail(err) => return Err(err),
+                    Next::Fail(err) => {
+                        *self.current.lock().expect("client lock") = None;
+                        return Err(err);
+                    }
                 },
             }
         }

@@ -86,6 +86,13 @@ impl Progress {
         updated
     }
 
+    /// Lowers the match index to `last` after the follower lost entries it
+    /// had acknowledged (its storage was wiped).
+    pub fn forget_match(&mut self, last: LogIndex) {
+        self.match_index = last;
+        self.inflight.clear();
+    }
+
     /// Handles a rejection of the append whose `prev_log_index` was
     /// `rejected`; returns false when the rejection is stale.
     pub fn maybe_decrease_to(&mut self, rejected: LogIndex, hint: LogIndex) -> bool {

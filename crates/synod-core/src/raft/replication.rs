@@ -184,6 +184,14 @@ impl super::Raft {
         } else {
             let hint = self.backtrack_hint(conflict_term, conflict_index);
             let pr = self.progress.get_mut(&from).unwrap();
+            // The follower's log now ends before what it once acknowledged:
+            // it lost its data (wiped disk). Start over from what it has.
+            let lost_log = conflict_term.is_none()
+                && index >= pr.match_index
+                && conflict_index <= pr.match_index;
+            if lost_log {
+                pr.forget_match(conflict_index.prev());
+            }
             if pr.maybe_decrease_to(index, hint) {
                 self.maybe_send_append(from, true);
             }

@@ -124,6 +124,11 @@ impl Cluster for ClusterService {
                 NodeError::NotLeader { leader_hint: status.leader },
             ));
         }
+        if status.membership.contains(id) {
+            // Refuse before touching the link to the existing member.
+            let err = NodeError::Membership(MembershipError::AlreadyMember(id));
+            return Err(to_status(&self.directory, err));
+        }
         self.directory.insert(id, address);
         self.transport.add_peer(id, address);
         let mut index = self.change(MembershipChange::AddLearner(id)).await?;
