@@ -41,6 +41,10 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod antientropy;
+pub mod causality;
+pub mod crdt;
+pub mod merkle;
 pub mod raft;
 mod rng;
 mod timer;
