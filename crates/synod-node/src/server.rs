@@ -25,6 +25,9 @@ use crate::grpc::{
 use crate::kv::KvStateMachine;
 use crate::{http, tls, Directory, Driver, DriverConfig, NodeError, NodeHandle};
 
+/// How long shutdown waits for open connections to close.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
 /// How long a new node waits for peers listed without an id to answer.
 const PEER_ID_WAIT: Duration = Duration::from_secs(60);
 
@@ -94,7 +97,13 @@ impl SynodNode {
     /// Stops serving and waits for the servers to close.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.server.await;
+        // Graceful shutdown waits for open connections, and peers keep their
+        // streams open: give them a moment, then stop regardless.
+        let server = self.server;
+        let abort = server.abort_handle();
+        if tokio::time::timeout(SHUTDOWN_GRACE, server).await.is_err() {
+            abort.abort();
+        }
         self.driver.abort();
     }
 
