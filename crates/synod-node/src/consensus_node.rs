@@ -112,7 +112,9 @@ impl<S: StateMachine> ConsensusNodeWith<S> {
         let (inbox_tx, inbox) = mpsc::channel(8192);
         let service = RaftService::new(node.id, 1, inbox_tx, false);
         let (shutdown, mut stop) = watch::channel(false);
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        // Nagle would hold multi-part responses for the peer's delayed ACK (40 ms).
+        let incoming =
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
         let server = tokio::spawn(async move {
             let router = Server::builder().add_service(RaftTransportServer::new(service));
             let stop = async move {

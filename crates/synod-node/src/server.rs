@@ -164,7 +164,8 @@ fn serve(
         .add_service(RaftTransportServer::new(raft).max_decoding_message_size(64 << 20))
         .add_service(KvServer::new(kv).max_decoding_message_size(4 << 20))
         .add_service(ClusterServer::new(cluster));
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    // Nagle would hold multi-part responses for the peer's delayed ACK (40 ms).
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     Ok(tokio::spawn(async move {
         let stop = async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
