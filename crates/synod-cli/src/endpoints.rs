@@ -63,15 +63,8 @@ pub struct ConnectArgs {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let (number, unit) =
-        text.trim().split_at(text.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let n: u64 =
-        number.parse().map_err(|_| format!("'{text}' is not a duration like 500ms or 5s"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" | "" => Ok(Duration::from_secs(n)),
-        _ => Err(format!("'{text}' is not a duration like 500ms or 5s")),
-    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("'{text}' is not a duration like 500ms or 5s: {e}"))
 }
 
 impl ConnectArgs {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use synod_core::raft::{Config, Effect, Entry, Message, PersistRequest, Raft, Snapshot};
 use synod_core::{LogIndex, NodeId, Term, Time};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -63,6 +63,7 @@ pub struct Driver<S: StateMachine, L: LogStorage> {
     reads: HashMap<u64, ReadFn<S>>,
     ready_reads: Vec<(LogIndex, ReadFn<S>)>,
     next_read_ctx: u64,
+    leadership: watch::Sender<(Term, Option<NodeId>)>,
 }
 
 impl<S: StateMachine, L: LogStorage> std::fmt::Debug for Driver<S, L> {
@@ -108,7 +109,8 @@ impl<S: StateMachine, L: LogStorage> Driver<S, L> {
             sm.restore(raft.snapshot()).map_err(NodeError::Stopped)?;
         }
         let (tx, commands) = mpsc::channel(config.command_queue_max);
-        let handle = NodeHandle { id: raft.id(), commands: tx };
+        let (leadership_tx, leadership) = watch::channel((raft.term(), raft.leader()));
+        let handle = NodeHandle { id: raft.id(), commands: tx, leadership };
         let driver = Driver {
             raft,
             storage: Some(storage),
@@ -122,6 +124,7 @@ impl<S: StateMachine, L: LogStorage> Driver<S, L> {
             reads: HashMap::new(),
             ready_reads: Vec::new(),
             next_read_ctx: 0,
+            leadership: leadership_tx,
         };
         Ok((handle, tokio::spawn(driver.run())))
     }
@@ -190,6 +193,7 @@ impl<S: StateMachine, L: LogStorage> Driver<S, L> {
                     }
                     Effect::LeaderChanged { term, leader } => {
                         metrics::counter!("synod_leader_changes_total").increment(1);
+                        let _ = self.leadership.send((term, leader));
                         tracing::info!(node = %self.raft.id(), %term, ?leader, "leader changed");
                     }
                 }

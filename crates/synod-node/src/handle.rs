@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use synod_core::raft::{Membership, MembershipChange, Role};
 use synod_core::{LogIndex, NodeId, Term};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::{NodeError, StateMachine};
 
@@ -51,11 +51,17 @@ pub struct NodeStatus {
 pub struct NodeHandle<S: StateMachine> {
     pub(crate) id: NodeId,
     pub(crate) commands: mpsc::Sender<Command<S>>,
+    /// The driver publishes (term, leader) here on every change.
+    pub(crate) leadership: watch::Receiver<(Term, Option<NodeId>)>,
 }
 
 impl<S: StateMachine> Clone for NodeHandle<S> {
     fn clone(&self) -> Self {
-        NodeHandle { id: self.id, commands: self.commands.clone() }
+        NodeHandle {
+            id: self.id,
+            commands: self.commands.clone(),
+            leadership: self.leadership.clone(),
+        }
     }
 }
 
@@ -63,6 +69,11 @@ impl<S: StateMachine> NodeHandle<S> {
     /// This node's id.
     pub fn id(&self) -> NodeId {
         self.id
+    }
+
+    /// The current term and known leader, without a trip to the driver.
+    pub fn leadership(&self) -> (Term, Option<NodeId>) {
+        *self.leadership.borrow()
     }
 
     async fn call<T>(

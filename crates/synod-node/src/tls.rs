@@ -275,14 +275,6 @@ pub fn client_tls(files: &TlsFiles, server_name: &str) -> Result<ClientTlsConfig
         .timeout(HANDSHAKE_TIMEOUT))
 }
 
-/// The name in the peer's (already verified) TLS certificate: its common
-/// name, or its first DNS name. `None` when the link is not TLS or the
-/// certificate names no one.
-pub fn peer_identity<T>(request: &tonic::Request<T>) -> Option<String> {
-    let certs = request.peer_certs()?;
-    peer_identity_from_der(certs.first()?)
-}
-
 /// The common name of a DER certificate, or its first DNS name; `None` if
 /// it is not a certificate or names no one.
 pub fn peer_identity_from_der(der: &[u8]) -> Option<String> {
@@ -290,33 +282,56 @@ pub fn peer_identity_from_der(der: &[u8]) -> Option<String> {
     cert_name(&cert)
 }
 
-/// Refuses (`PERMISSION_DENIED`, logged) a message that claims to come
-/// from node `claimed` when the peer's certificate names another node or
-/// is not a node certificate. Without TLS (no peer certificate) it
-/// accepts: the claim cannot be checked.
+/// What a verified peer certificate says about its holder, read once per
+/// connection and checked against every message that claims a node id.
+#[derive(Clone, Debug)]
+pub struct PeerCert {
+    /// The certificate's node or client name (CN or first DNS SAN), if any.
+    name: Option<String>,
+    /// Whether it may act as a node (serverAuth usage).
+    is_node: bool,
+    /// Where the connection comes from, for the log.
+    remote: Option<std::net::SocketAddr>,
+}
+
+/// The verified client certificate of `request`, or `None` when TLS is off.
+pub fn peer_cert<T>(request: &tonic::Request<T>) -> Option<PeerCert> {
+    let certs = request.peer_certs()?;
+    let parsed = certs.first().and_then(|der| {
+        let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+        Some((cert_name(&cert), is_server_cert(&cert)))
+    });
+    let (name, is_node) = parsed.unwrap_or((None, false));
+    Some(PeerCert { name, is_node, remote: request.remote_addr() })
+}
+
+/// Refuses (PERMISSION_DENIED, logged as a warning) a message claiming to
+/// come from `claimed` unless the peer's certificate names that node and
+/// may act as a node; without TLS (`None`) every claim passes.
+pub fn check_claim(peer: Option<&PeerCert>, claimed: NodeId) -> Result<(), tonic::Status> {
+    let Some(peer) = peer else {
+        return Ok(());
+    };
+    let reason = match &peer.name {
+        None => format!("peer certificate names no one but the message claims {claimed}"),
+        Some(name) if *name != claimed.to_string() => {
+            format!("peer certificate names {name} but the message claims {claimed}")
+        }
+        Some(name) if !peer.is_node => format!(
+            "peer certificate {name} is a client certificate and cannot speak for node {claimed}"
+        ),
+        Some(_) => return Ok(()),
+    };
+    tracing::warn!(peer = ?peer.remote, %claimed, "refused peer: {reason}");
+    Err(tonic::Status::permission_denied(reason))
+}
+
+/// [`check_claim`] for the certificate of `request`.
 pub fn check_peer_node_id<T>(
     request: &tonic::Request<T>,
     claimed: NodeId,
 ) -> Result<(), tonic::Status> {
-    let Some(certs) = request.peer_certs() else {
-        return Ok(());
-    };
-    let parsed = certs.first().and_then(|der| {
-        let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-        Some((cert_name(&cert)?, is_server_cert(&cert)))
-    });
-    let reason = match parsed {
-        None => format!("peer certificate names no one but the message claims {claimed}"),
-        Some((name, _)) if name != claimed.to_string() => {
-            format!("peer certificate names {name} but the message claims {claimed}")
-        }
-        Some((name, false)) => format!(
-            "peer certificate {name} is a client certificate and cannot speak for node {claimed}"
-        ),
-        Some((_, true)) => return Ok(()),
-    };
-    tracing::warn!(peer = ?request.remote_addr(), %claimed, "refused peer: {reason}");
-    Err(tonic::Status::permission_denied(reason))
+    check_claim(peer_cert(request).as_ref(), claimed)
 }
 
 fn cert_name(cert: &X509Certificate<'_>) -> Option<String> {

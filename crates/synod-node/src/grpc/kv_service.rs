@@ -94,8 +94,7 @@ impl KvService {
 
     async fn header(&self, revision: u64) -> pb::ResponseHeader {
         let Ok(node) = self.node() else { return pb::ResponseHeader::default() };
-        let term = node.status().await.map(|s| s.term.0).unwrap_or(0);
-        pb::ResponseHeader { node_id: node.id().0, term, revision }
+        pb::ResponseHeader { node_id: node.id().0, term: node.leadership().0 .0, revision }
     }
 
     /// Waits for `call` at most the request timeout.

@@ -36,8 +36,7 @@ impl RaftTransport for RaftService {
         &self,
         request: Request<Streaming<MessageBatch>>,
     ) -> Result<Response<StreamAck>, Status> {
-        let certified =
-            if self.check_identity { crate::tls::peer_identity(&request) } else { None };
+        let certified = if self.check_identity { crate::tls::peer_cert(&request) } else { None };
         let mut stream = request.into_inner();
         let (mut batches, mut received) = (0u64, 0u64);
         while let Some(batch) = stream.message().await? {
@@ -48,15 +47,7 @@ impl RaftTransport for RaftService {
                     batch.to, self.me
                 )));
             }
-            if let Some(name) = &certified {
-                let claimed = NodeId(batch.from).to_string();
-                if *name != claimed {
-                    tracing::warn!(certificate = %name, %claimed, "refused peer batch: node id does not match certificate");
-                    return Err(Status::permission_denied(format!(
-                        "peer certificate names {name} but the batch claims {claimed}"
-                    )));
-                }
-            }
+            crate::tls::check_claim(certified.as_ref(), NodeId(batch.from))?;
             let messages = batch.into_messages(self.cluster_id).map_err(|e| match e {
                 ProtoError::ClusterMismatch { .. } => Status::failed_precondition(e.to_string()),
                 e => Status::invalid_argument(e.to_string()),
