@@ -9,6 +9,8 @@ const PROTOS: &[&str] = &[
     "proto/synod/raft/v1/raft.proto",
     "proto/synod/kv/v1/kv.proto",
     "proto/synod/cluster/v1/cluster.proto",
+    "proto/synod/gossip/v1/gossip.proto",
+    "proto/synod/crdt/v1/crdt.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

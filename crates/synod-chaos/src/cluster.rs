@@ -50,6 +50,9 @@ pub struct ClusterOptions {
     pub seed: u64,
     /// Bound on the first election.
     pub start_timeout: Duration,
+    /// `--gossip-interval` of the CRDT anti-entropy; `None` keeps the
+    /// node's default (1 s).
+    pub gossip_interval: Option<Duration>,
 }
 
 impl Default for ClusterOptions {
@@ -62,6 +65,7 @@ impl Default for ClusterOptions {
             log_filter: None,
             seed: 1,
             start_timeout: Duration::from_secs(30),
+            gossip_interval: None,
         }
     }
 }
@@ -452,6 +456,9 @@ impl NodeSpec<'_> {
         }
         if let Some(every) = options.snapshot_every {
             flag("--snapshot-every", every.to_string().into());
+        }
+        if let Some(interval) = options.gossip_interval {
+            flag("--gossip-interval", format!("{}ms", interval.as_millis()).into());
         }
         if let Some(path) = config {
             flag("--config", path.into());

@@ -4,6 +4,7 @@
 mod bench;
 mod certs;
 mod cluster_cmd;
+mod crdt_cmd;
 mod dev;
 mod endpoints;
 mod kv_cmd;
@@ -32,6 +33,9 @@ enum Command {
     Kv(kv_cmd::KvArgs),
     /// Inspect and change the cluster.
     Cluster(cluster_cmd::ClusterArgs),
+    /// Counters, sets, registers and maps that every node accepts writes
+    /// to, converging by gossip (CRDTs).
+    Crdt(crdt_cmd::CrdtArgs),
     /// Create the cluster CA and issue node and client certificates.
     #[command(subcommand)]
     Certs(certs::CertsCommand),
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
             Command::Dev(cmd) => dev::run(cmd).await,
             Command::Kv(args) => kv_cmd::run(args).await,
             Command::Cluster(args) => cluster_cmd::run(args).await,
+            Command::Crdt(args) => crdt_cmd::run(args).await,
             Command::Certs(cmd) => certs::run(cmd),
             Command::Bench(cmd) => bench::run(cmd).await,
         }

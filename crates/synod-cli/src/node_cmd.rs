@@ -47,6 +47,13 @@ pub struct StartArgs {
     /// Compact the log into a snapshot every this many applied entries.
     #[arg(long, env = "SYNOD_SNAPSHOT_EVERY")]
     snapshot_every: Option<u64>,
+    /// Time between CRDT anti-entropy gossip rounds (e.g. 1s, 200ms).
+    #[arg(long, env = "SYNOD_GOSSIP_INTERVAL", value_parser = humantime::parse_duration)]
+    gossip_interval: Option<std::time::Duration>,
+    /// Commit the CRDT Merkle root through the log every this many local
+    /// CRDT updates (0: never).
+    #[arg(long, env = "SYNOD_CHECKPOINT_EVERY")]
+    checkpoint_every: Option<u64>,
 }
 
 pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
@@ -65,6 +72,8 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
         tls_key: args.tls_key,
         tls_ca: args.tls_ca,
         snapshot_every: args.snapshot_every,
+        gossip_interval: args.gossip_interval,
+        checkpoint_every: args.checkpoint_every,
     };
     let config = NodeConfig::resolve(file, overrides)?;
     let mut node = SynodNode::start(config).await.context("node failed to start")?;

@@ -78,7 +78,7 @@ const NEVER_SENT: &[&str] = &[
 ];
 
 /// The status message with the chain of its underlying errors.
-fn status_text(status: &Status) -> String {
+pub(crate) fn status_text(status: &Status) -> String {
     let mut text = status.message().to_string();
     let mut source = std::error::Error::source(status);
     while let Some(s) = source {
@@ -126,6 +126,11 @@ impl Client {
         Client { endpoints, options, current: Mutex::new(None) }
     }
 
+    /// The endpoints, in the order given.
+    pub(crate) fn endpoint_list(&self) -> &[String] {
+        &self.endpoints
+    }
+
     async fn connect(&self, address: &str) -> Result<Channel, String> {
         let scheme = if self.options.tls.is_some() { "https" } else { "http" };
         let mut endpoint = Endpoint::from_shared(format!("{scheme}://{address}"))
@@ -142,7 +147,7 @@ impl Client {
     /// Connects and proves the link with a cheap `Status` call, so that a
     /// refused link (a TLS 1.3 server rejects a client certificate only
     /// after the handshake) is known before any write is sent on it.
-    async fn connect_checked(&self, address: &str) -> Result<Channel, String> {
+    pub(crate) async fn connect_checked(&self, address: &str) -> Result<Channel, String> {
         let channel = self.connect(address).await?;
         match ClusterClient::new(channel.clone()).status(cpb::StatusRequest {}).await {
             Ok(_) => Ok(channel),

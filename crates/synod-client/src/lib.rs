@@ -16,9 +16,11 @@
 #![warn(missing_docs)]
 
 mod client;
+mod crdt;
 mod error;
 
 pub use client::{Client, ClientOptions};
 pub use error::ClientError;
 pub use synod_proto::cluster::v1::{Member, Role, StatusResponse};
+pub use synod_proto::crdt::v1 as crdt_proto;
 pub use synod_proto::kv::v1::KeyValue;

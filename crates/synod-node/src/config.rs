@@ -14,6 +14,7 @@
 //!   protocol: { type: raft, timeout: 5s, retries: 3, election_timeout: 1s, heartbeat_interval: 100ms }
 //!   security: { tls_enabled: true, cert_file: n1.crt, key_file: n1.key, ca_file: ca.crt }
 //!   fault_tolerance: { failure_detector: phi_accrual, suspect_threshold: 8, heartbeat_interval: 1s }
+//!   crdt: { gossip_interval: 1s, gossip_fanout: 1, checkpoint_every: 1000 }
 //! ```
 
 use std::net::SocketAddr;
@@ -89,6 +90,23 @@ pub struct ConsensusSection {
     /// Failure detection settings.
     #[serde(default)]
     pub fault_tolerance: FaultToleranceSection,
+    /// AP state (CRDT) settings.
+    #[serde(default)]
+    pub crdt: CrdtSection,
+}
+
+/// `consensus.crdt`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CrdtSection {
+    /// How often the node starts anti-entropy gossip.
+    #[serde(default, with = "humantime_serde")]
+    pub gossip_interval: Option<Duration>,
+    /// How many peers each gossip round talks to.
+    pub gossip_fanout: Option<u32>,
+    /// Commit the CRDT Merkle root through the replicated log every this
+    /// many local updates (0: never).
+    pub checkpoint_every: Option<u64>,
 }
 
 /// A node id written as a number or as `n<number>`.
@@ -184,6 +202,31 @@ pub struct Overrides {
     pub tls_ca: Option<PathBuf>,
     /// `--snapshot-every` / `SYNOD_SNAPSHOT_EVERY`.
     pub snapshot_every: Option<u64>,
+    /// `--gossip-interval` / `SYNOD_GOSSIP_INTERVAL`.
+    pub gossip_interval: Option<Duration>,
+    /// `--checkpoint-every` / `SYNOD_CHECKPOINT_EVERY`.
+    pub checkpoint_every: Option<u64>,
+}
+
+/// AP state settings after validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrdtSettings {
+    /// Time between gossip rounds.
+    pub gossip_interval: Duration,
+    /// Peers per gossip round.
+    pub gossip_fanout: u32,
+    /// Local updates between checkpoints through the log (0: none).
+    pub checkpoint_every: u64,
+}
+
+impl Default for CrdtSettings {
+    fn default() -> Self {
+        CrdtSettings {
+            gossip_interval: Duration::from_secs(1),
+            gossip_fanout: 1,
+            checkpoint_every: 1000,
+        }
+    }
 }
 
 /// A peer after validation.
@@ -237,6 +280,8 @@ pub struct NodeConfig {
     pub suspect_threshold: f64,
     /// Failure-detector heartbeat interval.
     pub detector_heartbeat_interval: Duration,
+    /// AP state settings.
+    pub crdt: CrdtSettings,
 }
 
 /// Parses `n1` or `1` into a node id.
@@ -376,6 +421,7 @@ impl NodeConfig {
                 "must be a positive number",
             ));
         }
+        let crdt = resolve_crdt(&c.crdt, &overrides)?;
         Ok(NodeConfig {
             node_id,
             bind_address,
@@ -390,6 +436,7 @@ impl NodeConfig {
             tls,
             suspect_threshold,
             detector_heartbeat_interval: ft.heartbeat_interval.unwrap_or(Duration::from_secs(1)),
+            crdt,
         })
     }
 }
@@ -420,6 +467,25 @@ fn validate_peers(
         peers.push(Peer { id, address, weight });
     }
     Ok(peers)
+}
+
+fn resolve_crdt(s: &CrdtSection, o: &Overrides) -> Result<CrdtSettings, ConfigError> {
+    let defaults = CrdtSettings::default();
+    let gossip_interval =
+        o.gossip_interval.or(s.gossip_interval).unwrap_or(defaults.gossip_interval);
+    if gossip_interval < Duration::from_millis(10) {
+        return Err(invalid(
+            "consensus.crdt.gossip_interval",
+            format!("{gossip_interval:?} is below the minimum of 10ms"),
+        ));
+    }
+    let gossip_fanout = s.gossip_fanout.unwrap_or(defaults.gossip_fanout);
+    if !(1..=16).contains(&gossip_fanout) {
+        return Err(invalid("consensus.crdt.gossip_fanout", "must be between 1 and 16"));
+    }
+    let checkpoint_every =
+        o.checkpoint_every.or(s.checkpoint_every).unwrap_or(defaults.checkpoint_every);
+    Ok(CrdtSettings { gossip_interval, gossip_fanout, checkpoint_every })
 }
 
 fn resolve_tls(s: &SecuritySection, o: &Overrides) -> Result<Option<TlsFiles>, ConfigError> {

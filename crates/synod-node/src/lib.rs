@@ -9,6 +9,7 @@
 
 pub mod config;
 mod consensus_node;
+pub mod crdt;
 mod directory;
 mod driver;
 mod error;

@@ -10,6 +10,8 @@ use synod_core::NodeId;
 use synod_proto::cluster::v1::cluster_client::ClusterClient;
 use synod_proto::cluster::v1::cluster_server::ClusterServer;
 use synod_proto::cluster::v1::StatusRequest;
+use synod_proto::crdt::v1::crdt_server::CrdtServer;
+use synod_proto::gossip::v1::gossip_server::GossipServer;
 use synod_proto::kv::v1::kv_server::KvServer;
 use synod_proto::raft::v1::raft_transport_server::RaftTransportServer;
 use synod_store::Store;
@@ -19,6 +21,8 @@ use tokio::task::JoinHandle;
 use tonic::transport::{Endpoint, Server};
 
 use crate::config::{NodeConfig, Peer};
+use crate::crdt::gossip::{GossipContext, GossipService, FRAME_BYTES_MAX};
+use crate::crdt::{checkpoint, keys, CrdtLimits, CrdtService, CrdtState};
 use crate::grpc::{
     ClusterService, GrpcTransport, KvLimits, KvService, RaftService, TransportOptions,
 };
@@ -43,6 +47,7 @@ pub struct SynodNode {
     shutdown: watch::Sender<bool>,
     driver: JoinHandle<Result<(), NodeError>>,
     server: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
 }
 
 impl SynodNode {
@@ -62,12 +67,22 @@ impl SynodNode {
         let (inbox_tx, inbox) = mpsc::channel(8192);
         let handle_cell = Arc::new(OnceLock::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let (crdt, persister) =
+            CrdtState::open(me, store.crdt, CrdtLimits::default(), config.crdt.checkpoint_every)
+                .map_err(NodeError::Stopped)?;
+        let signing_key = keys::load_or_create(&config.data_dir).map_err(NodeError::Stopped)?;
+        let gossip_cell = Arc::new(OnceLock::new());
         let server = serve(
             &config,
             listener,
             me,
             inbox_tx,
-            &handle_cell,
+            Services {
+                handle: &handle_cell,
+                crdt: &crdt,
+                gossip: &gossip_cell,
+                signing_key: &signing_key,
+            },
             &directory,
             &transport,
             shutdown_rx.clone(),
@@ -86,12 +101,31 @@ impl SynodNode {
         let (handle, driver) =
             Driver::start(driver_config, store.raft, sm, Arc::new(transport), inbox)?;
         let _ = handle_cell.set(handle.clone());
+        let gossip = GossipContext::new(crdt.clone(), handle.clone(), signing_key.clone());
+        let _ = gossip_cell.set(gossip.clone());
+        let background = vec![
+            persister,
+            tokio::spawn(keys::publish(handle.clone(), directory.clone(), config.tls.clone())),
+            tokio::spawn(checkpoint::run(
+                crdt.clone(),
+                handle.clone(),
+                directory.clone(),
+                config.tls.clone(),
+            )),
+            tokio::spawn(crate::crdt::gossip::run(
+                gossip,
+                directory.clone(),
+                config.tls.clone(),
+                config.crdt.gossip_interval,
+                config.crdt.gossip_fanout,
+            )),
+        ];
         let http_address = match config.http_address {
             Some(addr) => Some(http::serve(addr, handle.clone(), shutdown_rx).await?),
             None => None,
         };
         tracing::info!(node = %me, %grpc_address, ?http_address, "node started");
-        Ok(SynodNode { handle, grpc_address, http_address, shutdown, driver, server })
+        Ok(SynodNode { handle, grpc_address, http_address, shutdown, driver, server, background })
     }
 
     /// Stops serving and waits for the servers to close.
@@ -104,7 +138,19 @@ impl SynodNode {
         if tokio::time::timeout(SHUTDOWN_GRACE, server).await.is_err() {
             abort.abort();
         }
+        // Abort the driver and the CRDT tasks, then wait (bounded) until
+        // they are gone, so their database files are closed on return.
         self.driver.abort();
+        for task in &self.background {
+            task.abort();
+        }
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            let _ = self.driver.await;
+            for task in self.background {
+                let _ = task.await;
+            }
+        })
+        .await;
     }
 
     /// Resolves when the driver stops: with the fatal error (e.g. a
@@ -137,21 +183,34 @@ fn transport_options(config: &NodeConfig) -> Result<TransportOptions, NodeError>
     Ok(options)
 }
 
+/// What the client and peer services serve from, some set once the node
+/// has started.
+struct Services<'a> {
+    handle: &'a Arc<OnceLock<NodeHandle<KvStateMachine>>>,
+    crdt: &'a CrdtState,
+    gossip: &'a Arc<OnceLock<GossipContext>>,
+    signing_key: &'a ed25519_dalek::SigningKey,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn serve(
     config: &NodeConfig,
     listener: TcpListener,
     me: NodeId,
     inbox: mpsc::Sender<synod_core::raft::Message>,
-    handle: &Arc<OnceLock<NodeHandle<KvStateMachine>>>,
+    services: Services<'_>,
     directory: &Directory,
     transport: &GrpcTransport,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<JoinHandle<()>, NodeError> {
+    let handle = services.handle;
     let raft = RaftService::new(me, 1, inbox, config.tls.is_some());
     let limits = KvLimits { request_timeout: config.request_timeout, ..KvLimits::default() };
     let kv = KvService::new(handle.clone(), directory.clone(), limits);
-    let cluster = ClusterService::new(me, handle.clone(), directory.clone(), transport.clone());
+    let cluster = ClusterService::new(me, handle.clone(), directory.clone(), transport.clone())
+        .with_crdt_public_key(services.signing_key.verifying_key().to_bytes());
+    let crdt = CrdtService::new(services.crdt.clone());
+    let gossip = GossipService::new(services.gossip.clone(), config.tls.is_some());
     // No server-wide timeout: it would cut the long-lived peer streams. Client
     // calls carry their own deadline (grpc-timeout), and the KV service bounds
     // how long it waits for the cluster.
@@ -163,7 +222,13 @@ fn serve(
     let router = builder
         .add_service(RaftTransportServer::new(raft).max_decoding_message_size(64 << 20))
         .add_service(KvServer::new(kv).max_decoding_message_size(4 << 20))
-        .add_service(ClusterServer::new(cluster));
+        .add_service(ClusterServer::new(cluster))
+        .add_service(CrdtServer::new(crdt).max_decoding_message_size(1 << 20))
+        .add_service(
+            GossipServer::new(gossip)
+                .max_decoding_message_size(FRAME_BYTES_MAX)
+                .max_encoding_message_size(FRAME_BYTES_MAX),
+        );
     // Nagle would hold multi-part responses for the peer's delayed ACK (40 ms).
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     Ok(tokio::spawn(async move {

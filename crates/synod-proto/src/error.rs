@@ -80,3 +80,63 @@ pub enum ProtoError {
         error: Box<ProtoError>,
     },
 }
+
+/// A [`GossipFrame`](crate::gossip::v1::GossipFrame) that is well-formed
+/// protobuf but not a valid anti-entropy message. Decoding is pure: when it
+/// fails, nothing has been merged, and the peer's stream should be closed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GossipDecodeError {
+    /// The frame's `oneof body` was not set.
+    #[error("GossipFrame.body is not set")]
+    MissingBody,
+    /// A node id field was 0; node ids are never 0.
+    #[error("{0} is 0, but node ids are never 0")]
+    ZeroNodeId(&'static str),
+    /// A digest field did not hold exactly 32 bytes.
+    #[error("{field} holds {len} bytes, but a SHA-256 digest is 32")]
+    DigestLength {
+        /// The field, e.g. `"Root.root"`.
+        field: &'static str,
+        /// The length received.
+        len: usize,
+    },
+    /// A root signature was neither empty (unsigned) nor 64 bytes.
+    #[error("Root.signature holds {0} bytes, but an ed25519 signature is 64 (or 0: unsigned)")]
+    SignatureLength(usize),
+    /// A tree depth or level did not fit in 8 bits.
+    #[error("{field} is {value}, above 255")]
+    OutOfRange {
+        /// `"Root.depth"` or `"Children.level"`.
+        field: &'static str,
+        /// The value received.
+        value: u32,
+    },
+    /// `Deltas.compression` named a method this node does not know.
+    #[error("Deltas.compression is {0}, an unknown method")]
+    UnknownCompression(i32),
+    /// `Deltas.raw_len` exceeded the receiver's limit; nothing was
+    /// decompressed or allocated for it.
+    #[error("Deltas.raw_len is {declared} bytes, above this node's limit of {max}")]
+    DeltasTooLarge {
+        /// The length the sender declared.
+        declared: u64,
+        /// The receiver's `GossipCodec::decoded_bytes_max`.
+        max: usize,
+    },
+    /// The batch's bytes, after decompression if any, were not as long as
+    /// `Deltas.raw_len` declared (a truncated or padded blob).
+    #[error("Deltas.raw_len is {declared}, but the batch holds {actual} bytes")]
+    LengthMismatch {
+        /// The length the sender declared.
+        declared: u64,
+        /// The length found.
+        actual: usize,
+    },
+    /// The zstd blob was corrupt, truncated, or decompressed to more than
+    /// `Deltas.raw_len` bytes (decompression stopped at that bound).
+    #[error("Deltas.data does not decompress: {0}")]
+    Decompress(String),
+    /// The batch's bytes were not a valid encoded `DeltaEntries`.
+    #[error("Deltas.data does not hold DeltaEntries: {0}")]
+    Entries(#[from] prost::DecodeError),
+}

@@ -1,6 +1,6 @@
 //! synod's gRPC wire format.
 //!
-//! The `.proto` files under `proto/synod/` define three services; this crate
+//! The `.proto` files under `proto/synod/` define synod's services; this crate
 //! compiles them at build time with protox (no system `protoc` needed) and
 //! exposes the generated prost messages and tonic clients and servers:
 //!
@@ -10,6 +10,11 @@
 //! * [`kv::v1`] — `Kv`, the client key-value API (put, get, delete,
 //!   compare-and-swap, range).
 //! * [`cluster::v1`] — `Cluster`, status and membership changes.
+//! * [`gossip::v1`] — `Gossip`, node to node: Merkle anti-entropy
+//!   sessions on one bidirectional stream, `Deltas` batches zstd-compressed
+//!   by the [`GossipCodec`](gossip::GossipCodec) (see [`gossip`]).
+//! * [`crdt::v1`] — `Crdt`, named CRDT objects (counters, sets, registers,
+//!   maps) that converge by gossip.
 //!
 //! Raft messages convert to and from synod-core's types losslessly
 //! (`From<&Message>` and `TryFrom<RaftMessage>`, see [`convert`]); the
@@ -39,9 +44,10 @@
 mod batch;
 pub mod convert;
 mod error;
+pub mod gossip;
 pub mod redirect;
 
-pub use error::ProtoError;
+pub use error::{GossipDecodeError, ProtoError};
 pub use redirect::{LeaderHint, LEADER_ADDRESS_METADATA, LEADER_ID_METADATA};
 
 /// The encoded `FileDescriptorSet` of every synod `.proto` file, for gRPC
@@ -75,6 +81,15 @@ pub mod cluster {
     }
 }
 
+/// Named CRDT objects, the AP state (`synod.crdt.v1`).
+pub mod crdt {
+    /// Version 1 of the CRDT API.
+    pub mod v1 {
+        #![allow(missing_docs)]
+        tonic::include_proto!("synod.crdt.v1");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +99,8 @@ mod tests {
         assert_eq!(raft::v1::raft_transport_server::SERVICE_NAME, "synod.raft.v1.RaftTransport");
         assert_eq!(kv::v1::kv_server::SERVICE_NAME, "synod.kv.v1.Kv");
         assert_eq!(cluster::v1::cluster_server::SERVICE_NAME, "synod.cluster.v1.Cluster");
+        assert_eq!(gossip::v1::gossip_server::SERVICE_NAME, "synod.gossip.v1.Gossip");
+        assert_eq!(crdt::v1::crdt_server::SERVICE_NAME, "synod.crdt.v1.Crdt");
     }
 
     #[test]

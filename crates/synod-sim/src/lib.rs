@@ -6,5 +6,6 @@
 //! A failing run prints its seed and the command that replays it.
 #![warn(missing_docs)]
 
+pub mod gossip;
 pub mod model;
 pub mod raft;

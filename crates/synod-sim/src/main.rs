@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run -p synod-sim --release -- raft --seeds 2000
 //! cargo run -p synod-sim --release -- raft --seed 1234
+//! cargo run -p synod-sim --release -- gossip --nodes 1000 --fanout 3 --loss 1 --seeds 5
+//! cargo run -p synod-sim --release -- gossip --nodes 50 --partition --seeds 20
 //! ```
 
 use std::process::ExitCode;
@@ -12,6 +14,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use synod_core::raft::Bugs;
+use synod_sim::gossip::{self, GossipParams, Report, Summary, Workload};
 use synod_sim::raft::run_seed;
 
 #[derive(Parser)]
@@ -41,17 +44,179 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
+    /// Simulate gossip (Merkle anti-entropy of CRDT replicas) and report
+    /// rounds to convergence and bytes sent.
+    Gossip {
+        /// Nodes in the cluster.
+        #[arg(long, default_value_t = 100)]
+        nodes: usize,
+        /// Peers each node gossips with per round.
+        #[arg(long, default_value_t = 3)]
+        fanout: usize,
+        /// Message loss in percent (0 to 99.9, one decimal).
+        #[arg(long, default_value_t = 0.0)]
+        loss: f64,
+        /// Number of seeds to run per workload, starting at --first-seed.
+        #[arg(long, default_value_t = 10)]
+        seeds: u64,
+        /// First seed of the range.
+        #[arg(long, default_value_t = 0)]
+        first_seed: u64,
+        /// Run exactly this seed (replays a failure).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Run the partition workload (split, both sides write, heal)
+        /// instead of the spread and concurrent-writers workloads.
+        #[arg(long)]
+        partition: bool,
+        /// Worker threads (default: available cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print one line per seed.
+        #[arg(long)]
+        verbose: bool,
+    },
 }
 
 fn main() -> ExitCode {
-    let Command::Raft { seeds, first_seed, seed, threads, verbose } = Cli::parse().command;
-    let range = match seed {
+    match Cli::parse().command {
+        Command::Raft { seeds, first_seed, seed, threads, verbose } => {
+            raft(seed_range(seed, first_seed, seeds), threads_or_cores(threads), verbose)
+        }
+        Command::Gossip {
+            nodes,
+            fanout,
+            loss,
+            seeds,
+            first_seed,
+            seed,
+            partition,
+            threads,
+            verbose,
+        } => {
+            let workloads: &[Workload] = if partition {
+                &[Workload::Partition]
+            } else {
+                &[Workload::Spread, Workload::Concurrent]
+            };
+            let gossip_args = GossipArgs {
+                nodes,
+                fanout,
+                loss_permille: (loss * 10.0).round().clamp(0.0, 999.0) as u32,
+                workloads,
+                range: seed_range(seed, first_seed, seeds),
+                threads: threads_or_cores(threads),
+                verbose,
+            };
+            run_gossip(&gossip_args)
+        }
+    }
+}
+
+fn seed_range(seed: Option<u64>, first_seed: u64, seeds: u64) -> std::ops::Range<u64> {
+    match seed {
         Some(s) => s..s + 1,
         None => first_seed..first_seed.saturating_add(seeds),
-    };
-    let threads = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    }
+}
+
+fn threads_or_cores(threads: Option<usize>) -> usize {
+    threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
+}
+
+struct GossipArgs {
+    nodes: usize,
+    fanout: usize,
+    loss_permille: u32,
+    workloads: &'static [Workload],
+    range: std::ops::Range<u64>,
+    threads: usize,
+    verbose: bool,
+}
+
+/// Runs every (workload, seed) job on `threads` workers and prints a
+/// summary table with one row per workload.
+fn run_gossip(args: &GossipArgs) -> ExitCode {
+    let first =
+        GossipParams::from_seed(0, args.nodes, args.fanout, args.loss_permille, args.workloads[0]);
+    if let Err(e) = first.validate() {
+        eprintln!("gossip: {e}");
+        return ExitCode::from(2);
+    }
+    let started = Instant::now();
+    let jobs: Vec<(Workload, u64)> =
+        args.workloads.iter().flat_map(|&w| args.range.clone().map(move |s| (w, s))).collect();
+    let next = AtomicU64::new(0);
+    let reports = Mutex::new(Vec::<Report>::new());
+    let failures = AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..args.threads {
+            scope.spawn(|| {
+                while let Some(&(workload, seed)) =
+                    jobs.get(next.fetch_add(1, Ordering::Relaxed) as usize)
+                {
+                    match run_gossip_seed(args, workload, seed) {
+                        Some(report) => reports.lock().unwrap().push(report),
+                        None => _ = failures.fetch_add(1, Ordering::Relaxed),
+                    }
+                }
+            });
+        }
+    });
+    print_gossip_summary(args, &reports.into_inner().unwrap());
+    let failures = failures.load(Ordering::Relaxed);
+    println!(
+        "gossip simulation: {} runs, {failures} violations, {:.1}s",
+        jobs.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Runs one seed; prints a violation with its replay command.
+fn run_gossip_seed(args: &GossipArgs, workload: Workload, seed: u64) -> Option<Report> {
+    let params =
+        GossipParams::from_seed(seed, args.nodes, args.fanout, args.loss_permille, workload);
+    match gossip::run_seed(params.clone()) {
+        Ok(r) => {
+            if args.verbose {
+                println!(
+                    "{} seed {seed}: {} rounds, {} ms, {} bytes, {} msgs, {} sessions failed",
+                    workload.name(),
+                    r.rounds,
+                    r.converge_ms,
+                    r.window.bytes,
+                    r.window.messages,
+                    r.total.sessions_failed
+                );
+            }
+            Some(r)
+        }
+        Err(v) => {
+            eprintln!("{} seed {seed}: VIOLATION {v}", workload.name());
+            eprintln!("  replay: {}", gossip::replay_command(&params));
+            None
+        }
+    }
+}
+
+fn print_gossip_summary(args: &GossipArgs, reports: &[Report]) {
+    println!("{}", gossip::table_header());
+    for &workload in args.workloads {
+        let of: Vec<Report> = reports.iter().filter(|r| r.workload == workload).cloned().collect();
+        if let Some(summary) = Summary::of(&of) {
+            let fanout = of[0].fanout;
+            let row = gossip::table_row(workload, args.nodes, fanout, args.loss_permille, &summary);
+            println!("{row}");
+        }
+    }
+}
+
+fn raft(range: std::ops::Range<u64>, threads: usize, verbose: bool) -> ExitCode {
     let started = Instant::now();
     let next = AtomicU64::new(range.start);
     let committed = AtomicU64::new(0);

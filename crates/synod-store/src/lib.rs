@@ -14,7 +14,8 @@
 //!   committed entries per transaction without fsync: the Raft log is the
 //!   source of truth and a restart replays it from
 //!   [`KvStore::applied_index`]` + 1`.
-//! * [`Store`] opens both from one data directory.
+//! * [`CrdtStore`] — named CRDT objects (the AP state), each write durable.
+//! * [`Store`] opens all three from one data directory.
 //!
 //! Every stored value is `[crc32 | payload]`, the CRC covering the record's
 //! key and payload. It is computed on write and checked on every read; a
@@ -85,6 +86,7 @@
 //!    below its applied index.
 #![warn(missing_docs)]
 
+mod crdt;
 mod error;
 mod kv;
 mod raft_store;
@@ -94,6 +96,7 @@ mod test_util;
 
 use std::path::Path;
 
+pub use crdt::CrdtStore;
 pub use error::StoreError;
 pub use kv::{Expect, KeyValue, KvCommand, KvOptions, KvResult, KvStore, RANGE_LIMIT_MAX};
 pub use raft_store::RaftStore;
@@ -106,6 +109,8 @@ pub struct Store {
     pub raft: RaftStore,
     /// The KV state machine, in [`Store::KV_FILE`].
     pub kv: KvStore,
+    /// Named CRDT objects, in [`Store::CRDT_FILE`].
+    pub crdt: CrdtStore,
 }
 
 impl Store {
@@ -113,6 +118,8 @@ impl Store {
     pub const RAFT_FILE: &'static str = "raft.redb";
     /// The KV store's file name inside the data directory.
     pub const KV_FILE: &'static str = "kv.redb";
+    /// The CRDT store's file name inside the data directory.
+    pub const CRDT_FILE: &'static str = "crdt.redb";
 
     /// Opens (creating if missing) the data directory `dir` and both stores.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
@@ -125,6 +132,7 @@ impl Store {
             .map_err(|source| StoreError::Io { path: dir.to_path_buf(), source })?;
         let raft = RaftStore::open(&dir.join(Store::RAFT_FILE))?;
         let kv = KvStore::open_with(&dir.join(Store::KV_FILE), kv_options)?;
-        Ok(Store { raft, kv })
+        let crdt = CrdtStore::open(&dir.join(Store::CRDT_FILE))?;
+        Ok(Store { raft, kv, crdt })
     }
 }

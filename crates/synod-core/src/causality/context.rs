@@ -1,6 +1,6 @@
 //! Causal contexts: the set of dots a replica has seen, kept compact.
 
-use super::{Dot, VectorClock};
+use super::{Dot, NodeFold, PruneError, VectorClock};
 use crate::NodeId;
 use std::collections::BTreeSet;
 
@@ -81,6 +81,46 @@ impl CausalContext {
     /// The dots held outside the version vector (out-of-order arrivals).
     pub fn cloud(&self) -> &BTreeSet<Dot> {
         &self.cloud
+    }
+
+    /// Retires `removed`, a node that left the cluster, into `survivor`:
+    /// renames every dot by the returned [`NodeFold`], after which the
+    /// context no longer names `removed`. The caller renames the dots of
+    /// its store with the same fold ([`Causal::prune`] does both).
+    ///
+    /// Pruning is not a lattice operation; it must be coordinated like
+    /// [`GCounter::prune`]: apply it on every replica at an agreed point
+    /// (a membership change committed in the replicated log), once every
+    /// dot of `removed` has reached every replica, so that all replicas
+    /// fold the same number of dots; afterwards, do not merge states or
+    /// deltas from before that point. The cost is one pass over the dot
+    /// cloud: the version vector is shifted, not expanded.
+    ///
+    /// # Errors
+    ///
+    /// [`PruneError::MissingDot`] when this context has a gap in the dots
+    /// of `removed` (some of them have not arrived); nothing changes.
+    ///
+    /// [`Causal::prune`]: crate::crdt::Causal::prune
+    /// [`GCounter::prune`]: crate::crdt::GCounter::prune
+    pub fn prune(&mut self, removed: NodeId, survivor: NodeId) -> Result<NodeFold, PruneError> {
+        let contiguous = self.vv.get(removed);
+        if self.next_dot(removed).counter != contiguous + 1 {
+            return Err(PruneError::MissingDot { missing: Dot::new(removed, contiguous + 1) });
+        }
+        let fold = NodeFold::new(removed, survivor, contiguous);
+        if fold.is_identity() {
+            return Ok(fold);
+        }
+        // removed:1..=n becomes survivor:1..=n and survivor:1..=k becomes
+        // survivor:n+1..=n+k, so the two runs join into survivor:1..=n+k.
+        let own = self.vv.get(survivor);
+        self.vv.prune(removed);
+        self.vv.observe(survivor, fold.shift(own));
+        let cloud = std::mem::take(&mut self.cloud);
+        self.cloud = cloud.into_iter().map(|d| fold.apply(d)).collect();
+        self.compact();
+        Ok(fold)
     }
 }
 

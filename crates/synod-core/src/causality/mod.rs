@@ -6,6 +6,8 @@
 //! the dots that arrived out of order, and an [`Hlc`] produces timestamps
 //! that follow causality and stay close to physical time (Kulkarni et al.,
 //! "Logical Physical Clocks", 2014). Physical time is always passed in.
+//! When a node leaves the cluster, a [`NodeFold`] renames its dots into a
+//! survivor's, so causal state stops naming it.
 //!
 //! ```
 //! use synod_core::causality::{Hlc, VectorClock};
@@ -26,6 +28,7 @@
 mod context;
 mod dot;
 mod hlc;
+mod node_fold;
 mod vector_clock;
 
 #[cfg(test)]
@@ -34,4 +37,5 @@ mod proptests;
 pub use context::CausalContext;
 pub use dot::Dot;
 pub use hlc::{Hlc, HlcTimestamp};
+pub use node_fold::{NodeFold, PruneError};
 pub use vector_clock::VectorClock;

@@ -1,7 +1,7 @@
 //! Property tests: vector clock order laws, causal context compaction,
 //! hybrid logical clock monotonicity and causality.
 
-use super::{CausalContext, Dot, Hlc, HlcTimestamp, VectorClock};
+use super::{CausalContext, Dot, Hlc, HlcTimestamp, NodeFold, PruneError, VectorClock};
 use crate::NodeId;
 use proptest::prelude::*;
 use std::cmp::Ordering;
@@ -86,6 +86,35 @@ proptest! {
         prop_assert_eq!(&cc, &rebuilt);
     }
 
+    // Pruning renames the set of dots and nothing else: a dot is in the
+    // pruned context exactly when its preimage under the fold was in the
+    // original, and no dot of the removed node is left.
+    #[test]
+    fn context_prune_is_a_renaming(others in dots(), removed_dots in 0u64..5, survivor in 1u64..3) {
+        let removed = NodeId(3);
+        let survivor = NodeId(survivor);
+        let mut cc: CausalContext = others.iter().copied().filter(|d| d.node != removed).collect();
+        for c in 1..=removed_dots {
+            cc.insert(Dot::new(removed, c));
+        }
+        let mut pruned = cc.clone();
+        let fold = pruned.prune(removed, survivor).unwrap();
+        prop_assert_eq!(fold, NodeFold::new(removed, survivor, removed_dots));
+        for n in 1..4 {
+            for c in 1..9 {
+                let d = Dot::new(NodeId(n), c);
+                if n != removed.0 {
+                    prop_assert_eq!(pruned.contains(&fold.apply(d)), cc.contains(&d));
+                }
+                prop_assert!(!pruned.contains(&Dot::new(removed, c)));
+            }
+        }
+        for c in 1..=removed_dots {
+            prop_assert!(pruned.contains(&Dot::new(survivor, c)));
+        }
+        prop_assert_eq!(pruned.next_dot(survivor), fold.apply(cc.next_dot(survivor)));
+    }
+
     // Kulkarni et al. 2014 §3: l.e >= pt.e, and e hb f => (l,c).e < (l,c).f.
     #[test]
     fn hlc_is_monotonic_and_follows_causality(
@@ -129,4 +158,14 @@ fn vector_clock_prune_forgets_removed_node() {
     assert!(a.happens_before(&b));
     b.prune(NodeId(9));
     assert_eq!(a, b);
+}
+
+#[test]
+fn context_prune_refuses_a_gap_in_the_removed_nodes_dots() {
+    let mut cc: CausalContext =
+        [Dot::new(NodeId(3), 1), Dot::new(NodeId(3), 3)].into_iter().collect();
+    let before = cc.clone();
+    let missing = Dot::new(NodeId(3), 2);
+    assert_eq!(cc.prune(NodeId(3), NodeId(1)), Err(PruneError::MissingDot { missing }));
+    assert_eq!(cc, before);
 }

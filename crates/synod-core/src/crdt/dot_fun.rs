@@ -48,4 +48,9 @@ impl<T: Clone + PartialEq> DotStore for DotFun<T> {
             }
         }
     }
+
+    fn rename_dots(&mut self, rename: &dyn Fn(Dot) -> Dot) {
+        let entries = std::mem::take(&mut self.entries);
+        self.entries = entries.into_iter().map(|(d, v)| (rename(d), v)).collect();
+    }
 }

@@ -79,4 +79,10 @@ impl<K: Ord + Clone, V: DotStore> DotStore for DotMap<K, V> {
             }
         }
     }
+
+    fn rename_dots(&mut self, rename: &dyn Fn(Dot) -> Dot) {
+        for v in self.entries.values_mut() {
+            v.rename_dots(rename);
+        }
+    }
 }

@@ -42,4 +42,8 @@ impl DotStore for DotSet {
             }
         }
     }
+
+    fn rename_dots(&mut self, rename: &dyn Fn(Dot) -> Dot) {
+        self.dots = std::mem::take(&mut self.dots).into_iter().map(rename).collect();
+    }
 }

@@ -16,7 +16,14 @@
 //!   [`CausalContext`](crate::causality::CausalContext) in [`Causal`]
 //!   (paper §6): [`Flag`] (enable-wins), [`MvRegister`], [`OrSet`]
 //!   (add-wins) and [`OrMap`], whose values are themselves dot stores, so
-//!   maps nest flags, registers, sets and maps.
+//!   maps nest flags, registers, sets and maps; [`PatternRegister`] is a
+//!   multi-value register of [`PatternRecord`]s read through a
+//!   [`Resolver`] (last-writer-wins or confidence voting).
+//!
+//! When a node leaves the cluster, [`GCounter::prune`],
+//! [`PnCounter::prune`] and [`Causal::prune`] fold its state into a
+//! survivor's so the state stops naming it; they must be applied at an
+//! agreed point, after the node's updates have reached every replica.
 //!
 //! ```
 //! use synod_core::crdt::{Crdt, OrSet};
@@ -42,6 +49,9 @@ mod lww_register;
 mod mv_register;
 mod or_map;
 mod or_set;
+mod pattern;
+mod pattern_record;
+mod pattern_resolver;
 mod pn_counter;
 
 #[cfg(test)]
@@ -49,7 +59,15 @@ mod proptests_causal;
 #[cfg(test)]
 mod proptests_lattice;
 #[cfg(test)]
+mod proptests_pattern;
+#[cfg(test)]
+mod proptests_prune;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pattern;
+#[cfg(test)]
+mod tests_prune;
 
 pub use causal::{Causal, DotStore};
 pub use dot_fun::DotFun;
@@ -61,6 +79,9 @@ pub use lww_register::LwwRegister;
 pub use mv_register::MvRegister;
 pub use or_map::OrMap;
 pub use or_set::OrSet;
+pub use pattern::PatternRegister;
+pub use pattern_record::PatternRecord;
+pub use pattern_resolver::Resolver;
 pub use pn_counter::PnCounter;
 
 /// A state-based CRDT: a join-semilattice.

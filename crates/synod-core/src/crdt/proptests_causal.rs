@@ -9,17 +9,25 @@ use crate::NodeId;
 use proptest::prelude::*;
 
 /// `(replica, op kind, value)`; op kind `MERGE` merges another replica in.
-type Op = (usize, u8, u8);
+pub(super) type Op = (usize, u8, u8);
 const MERGE: u8 = 0;
 
-fn ops() -> impl Strategy<Value = Vec<Op>> {
+pub(super) fn ops() -> impl Strategy<Value = Vec<Op>> {
     prop::collection::vec((0usize..3, 0u8..5, 0u8..3), 0..25)
 }
 
 /// Runs `ops` on three replicas; `mutate(state, node, kind, value)` applies
 /// every non-merge op and returns its delta.
 fn run<C: Crdt + Default>(ops: &[Op], mutate: impl Fn(&mut C, NodeId, u8, u8) -> C) -> [C; 3] {
-    let mut r: [C; 3] = Default::default();
+    run_from(Default::default(), ops, mutate)
+}
+
+/// [`run`] from the given replica states (replica `i` is node `i + 1`).
+pub(super) fn run_from<C: Crdt>(
+    mut r: [C; 3],
+    ops: &[Op],
+    mutate: impl Fn(&mut C, NodeId, u8, u8) -> C,
+) -> [C; 3] {
     for &(i, kind, v) in ops {
         if kind == MERGE {
             let other = r[usize::from(v) % 3].clone();
@@ -31,7 +39,7 @@ fn run<C: Crdt + Default>(ops: &[Op], mutate: impl Fn(&mut C, NodeId, u8, u8) ->
     r
 }
 
-fn flag_op(f: &mut Flag, node: NodeId, kind: u8, _: u8) -> Flag {
+pub(super) fn flag_op(f: &mut Flag, node: NodeId, kind: u8, _: u8) -> Flag {
     if kind % 2 == 1 {
         f.enable(node)
     } else {
@@ -39,7 +47,7 @@ fn flag_op(f: &mut Flag, node: NodeId, kind: u8, _: u8) -> Flag {
     }
 }
 
-fn mv_op(r: &mut MvRegister<u8>, node: NodeId, kind: u8, v: u8) -> MvRegister<u8> {
+pub(super) fn mv_op(r: &mut MvRegister<u8>, node: NodeId, kind: u8, v: u8) -> MvRegister<u8> {
     if kind == 4 {
         r.clear()
     } else {
@@ -47,7 +55,7 @@ fn mv_op(r: &mut MvRegister<u8>, node: NodeId, kind: u8, v: u8) -> MvRegister<u8
     }
 }
 
-fn set_op(s: &mut OrSet<u8>, node: NodeId, kind: u8, v: u8) -> OrSet<u8> {
+pub(super) fn set_op(s: &mut OrSet<u8>, node: NodeId, kind: u8, v: u8) -> OrSet<u8> {
     match kind {
         1 | 2 => s.add(node, v),
         3 => s.remove(&v),
@@ -56,9 +64,9 @@ fn set_op(s: &mut OrSet<u8>, node: NodeId, kind: u8, v: u8) -> OrSet<u8> {
 }
 
 /// A map of sets of small numbers: key `v % 2`, element `v`.
-type Nested = OrMap<u8, DotMap<u8, DotSet>>;
+pub(super) type Nested = OrMap<u8, DotMap<u8, DotSet>>;
 
-fn map_op(m: &mut Nested, node: NodeId, kind: u8, v: u8) -> Nested {
+pub(super) fn map_op(m: &mut Nested, node: NodeId, kind: u8, v: u8) -> Nested {
     match kind {
         1 | 2 => m.apply(v % 2, |set| set.add(node, v)),
         3 => m.apply(v % 2, |set| set.remove(&v)),

@@ -8,12 +8,16 @@ use synod_core::raft::{MembershipChange, MembershipError};
 use synod_core::NodeId;
 use synod_proto::cluster::v1 as pb;
 use synod_proto::cluster::v1::cluster_server::Cluster;
+use synod_store::KvCommand;
 use tonic::{Request, Response, Status};
 
 use super::kv_service::to_status;
 use super::GrpcTransport;
 use crate::kv::KvStateMachine;
 use crate::{Directory, NodeError, NodeHandle, NodeStatus};
+
+/// Largest CRDT checkpoint record.
+const CHECKPOINT_BYTES_MAX: usize = 1024;
 
 /// How long AddMember waits for a new voter to catch up as a learner.
 const PROMOTION_ATTEMPTS_MAX: u32 = 100;
@@ -26,6 +30,7 @@ pub struct ClusterService {
     handle: Arc<OnceLock<NodeHandle<KvStateMachine>>>,
     directory: Directory,
     transport: GrpcTransport,
+    crdt_public_key: Vec<u8>,
 }
 
 impl ClusterService {
@@ -36,7 +41,13 @@ impl ClusterService {
         directory: Directory,
         transport: GrpcTransport,
     ) -> Self {
-        ClusterService { me, handle, directory, transport }
+        ClusterService { me, handle, directory, transport, crdt_public_key: Vec::new() }
+    }
+
+    /// Reports `key` (this node's CRDT root-signing key) in `Status`.
+    pub fn with_crdt_public_key(mut self, key: [u8; 32]) -> Self {
+        self.crdt_public_key = key.to_vec();
+        self
     }
 
     fn node(&self) -> Result<&NodeHandle<KvStateMachine>, Status> {
@@ -88,6 +99,7 @@ impl Cluster for ClusterService {
         let Some(node) = self.handle.get() else {
             return Ok(Response::new(pb::StatusResponse {
                 node_id: self.me.0,
+                crdt_public_key: self.crdt_public_key.clone().into(),
                 ..Default::default()
             }));
         };
@@ -99,6 +111,7 @@ impl Cluster for ClusterService {
             commit_index: status.commit_index.0,
             applied_index: status.applied_index.0,
             members: self.members(&status),
+            crdt_public_key: self.crdt_public_key.clone().into(),
         }))
     }
 
@@ -174,5 +187,31 @@ impl Cluster for ClusterService {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Err(Status::deadline_exceeded(format!("{target} did not take over leadership in time")))
+    }
+
+    async fn commit_checkpoint(
+        &self,
+        request: Request<pb::CommitCheckpointRequest>,
+    ) -> Result<Response<pb::CommitCheckpointResponse>, Status> {
+        let certified = crate::tls::peer_cert(&request);
+        let req = request.into_inner();
+        crate::tls::check_claim(certified.as_ref(), NodeId(req.node_id))?;
+        if req.node_id == 0 {
+            return Err(Status::invalid_argument("node id 0 is reserved"));
+        }
+        if req.record.len() > CHECKPOINT_BYTES_MAX {
+            return Err(Status::invalid_argument(format!(
+                "checkpoint record is {} bytes, over the limit of {CHECKPOINT_BYTES_MAX} bytes",
+                req.record.len()
+            )));
+        }
+        let put = KvCommand::Put {
+            key: crate::crdt::keys::checkpoint_path(NodeId(req.node_id)),
+            value: req.record.into_bytes(),
+        };
+        let node = self.node()?;
+        let (index, _) =
+            node.propose(put.encode().into()).await.map_err(|e| to_status(&self.directory, e))?;
+        Ok(Response::new(pb::CommitCheckpointResponse { log_index: index.0 }))
     }
 }

@@ -11,6 +11,7 @@ use synod_proto::LeaderHint;
 use synod_store::{Expect, KeyValue, KvCommand, KvResult, RANGE_LIMIT_MAX};
 use tonic::{Request, Response, Status};
 
+use crate::crdt::keys::RESERVED_PREFIX;
 use crate::kv::KvStateMachine;
 use crate::{Directory, NodeError, NodeHandle};
 
@@ -66,6 +67,19 @@ impl KvService {
                 "key is {} bytes, over the limit of {} bytes",
                 key.len(),
                 self.limits.key_bytes_max
+            )));
+        }
+        Ok(())
+    }
+
+    /// Keys under [`RESERVED_PREFIX`] hold synod's own records (CRDT
+    /// signing keys, checkpoints): readable, never writable by clients.
+    fn check_writable(&self, key: &[u8]) -> Result<(), Status> {
+        self.check_key(key)?;
+        if key.starts_with(RESERVED_PREFIX) {
+            return Err(Status::invalid_argument(format!(
+                "keys under \"{}\" are reserved for synod itself",
+                RESERVED_PREFIX.escape_ascii()
             )));
         }
         Ok(())
@@ -155,7 +169,7 @@ impl Kv for KvService {
         request: Request<pb::PutRequest>,
     ) -> Result<Response<pb::PutResponse>, Status> {
         let req = request.into_inner();
-        self.check_key(&req.key)?;
+        self.check_writable(&req.key)?;
         self.check_value(&req.value)?;
         let command = KvCommand::Put { key: req.key.to_vec(), value: req.value.to_vec() };
         match self.write(command).await? {
@@ -195,7 +209,7 @@ impl Kv for KvService {
         request: Request<pb::DeleteRequest>,
     ) -> Result<Response<pb::DeleteResponse>, Status> {
         let req = request.into_inner();
-        self.check_key(&req.key)?;
+        self.check_writable(&req.key)?;
         match self.write(KvCommand::Delete { key: req.key.to_vec() }).await? {
             (header, KvResult::Delete { revision, prev }) => {
                 Ok(Response::new(pb::DeleteResponse {
@@ -213,7 +227,7 @@ impl Kv for KvService {
         request: Request<pb::CompareAndSwapRequest>,
     ) -> Result<Response<pb::CompareAndSwapResponse>, Status> {
         let req = request.into_inner();
-        self.check_key(&req.key)?;
+        self.check_writable(&req.key)?;
         self.check_value(&req.value)?;
         use pb::compare_and_swap_request::Expect as PbExpect;
         let expect = match req.expect {
