@@ -91,16 +91,26 @@ impl ConnectArgs {
             let endpoints: Vec<String> =
                 list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
             anyhow::ensure!(!endpoints.is_empty(), "--endpoints: no endpoint given");
-            return Ok((endpoints, flag_tls));
+            // Nodes of the local dev cluster, picked one by one: use its
+            // client certificate unless others were given.
+            let tls = flag_tls.or_else(|| {
+                let info = read_dev_info().ok()?;
+                endpoints.iter().all(|e| info.endpoints.contains(e)).then_some(info.tls).flatten()
+            });
+            return Ok((endpoints, tls));
         }
-        let file = dev_info_file(&dev_dir());
-        let text = std::fs::read_to_string(&file).with_context(|| {
-            format!("no --endpoints given and no local dev cluster found ({} is missing; start one with `synod dev cluster`)", file.display())
-        })?;
-        let info: DevClusterInfo =
-            toml::from_str(&text).with_context(|| format!("reading {}", file.display()))?;
+        let info = read_dev_info()?;
         Ok((info.endpoints, flag_tls.or(info.tls)))
     }
+}
+
+/// What `synod dev cluster` recorded.
+fn read_dev_info() -> anyhow::Result<DevClusterInfo> {
+    let file = dev_info_file(&dev_dir());
+    let text = std::fs::read_to_string(&file).with_context(|| {
+        format!("no --endpoints given and no local dev cluster found ({} is missing; start one with `synod dev cluster`)", file.display())
+    })?;
+    toml::from_str(&text).with_context(|| format!("reading {}", file.display()))
 }
 
 fn load_tls(paths: &TlsPaths) -> anyhow::Result<ClientTlsConfig> {

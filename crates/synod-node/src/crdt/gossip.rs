@@ -274,9 +274,18 @@ pub async fn run(
                     }
                 },
             };
+            let auth = match ctx.auth(peer).await {
+                Ok(auth) => auth,
+                Err(reason) => {
+                    // Normal for a moment after a member joins.
+                    metrics::counter!("synod_crdt_gossip_untrusted_total").increment(1);
+                    tracing::debug!(%peer, %reason, "no gossip with peer yet");
+                    continue;
+                }
+            };
             let ctx = ctx.clone();
             sessions.spawn(async move {
-                let result = initiate(&ctx, peer, channel).await;
+                let result = initiate(&ctx, peer, channel, auth).await;
                 finish(&ctx, "initiator", peer, result).await;
             });
         }
@@ -286,8 +295,12 @@ pub async fn run(
     }
 }
 
-async fn initiate(ctx: &GossipContext, peer: NodeId, channel: Channel) -> Result<Outcome, String> {
-    let auth = ctx.auth(peer).await?;
+async fn initiate(
+    ctx: &GossipContext,
+    peer: NodeId,
+    channel: Channel,
+    auth: Auth,
+) -> Result<Outcome, String> {
     let me = ctx.state.me();
     let id = ctx.next_session.fetch_add(1, Ordering::Relaxed);
     let session = {

@@ -11,7 +11,11 @@ use super::object::{CrdtKind, CrdtObject, CrdtOp, KindMismatch};
 
 /// How many recent deltas each object remembers, to answer a peer that is
 /// only a few updates behind with those deltas instead of the full state.
-const HISTORY_LEN: usize = 16;
+const HISTORY_LEN: usize = 4;
+
+/// Objects smaller than this are shipped whole: a delta would save a few
+/// bytes on the wire and cost more than that in memory.
+const DELTA_STATE_BYTES_MIN: usize = 256;
 
 /// Limits on what the replica accepts, from clients and from peers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,22 +79,33 @@ pub enum UpdateError {
     },
 }
 
+/// One object, kept encoded: decoded CRDT states take about three times
+/// the memory of their encoding (every nested set or map allocates), and
+/// each update encodes anyway for the digest.
+/// Its entry digest lives in the Merkle tree only.
 #[derive(Clone, Debug)]
 struct Slot {
-    object: CrdtObject,
-    encoded_len: usize,
-    digest: Digest,
-    /// `(digest before, delta that moved the object on from it)`, oldest first.
-    history: VecDeque<(Digest, CrdtObject)>,
+    kind: CrdtKind,
+    encoded: Vec<u8>,
+    /// `(digest before, encoded delta that moved the object on from it)`,
+    /// oldest first; boxed, as most objects never need one.
+    history: Option<Box<VecDeque<(Digest, Vec<u8>)>>>,
+}
+
+impl Slot {
+    fn object(&self) -> CrdtObject {
+        CrdtObject::decode(&self.encoded).expect("a slot holds an encoding it made")
+    }
 }
 
 /// Named CRDT objects with their Merkle tree.
 ///
-/// Every change (local update or merged payload) is recorded as a delta
-/// after the digest it started from; a peer whose digest for an object is
-/// one of those gets the join of the deltas since, which merged into its
-/// state gives ours (deltas are join-decompositions of the change). A peer
-/// with any other digest gets the full state. Changed names are collected
+/// A change (local update or merged payload) to an object of at least
+/// [`DELTA_STATE_BYTES_MIN`] is recorded as a delta after the digest it
+/// started from, when the delta is at most half the state; a peer whose
+/// digest for the object is one of those gets the join of the deltas since,
+/// which merged into its state gives ours (each change is a join with its
+/// delta). A peer with any other digest gets the full state. Changed names are collected
 /// until the caller persists them ([`take_dirty`](Self::take_dirty)).
 #[derive(Clone, Debug)]
 pub struct CrdtReplica {
@@ -114,22 +129,21 @@ impl CrdtReplica {
     }
 
     /// Loads a stored object (at start-up); not marked dirty.
-    pub fn load(&mut self, name: String, object: CrdtObject) {
+    pub fn load(&mut self, name: String, object: &CrdtObject) {
         let encoded = object.encode();
         let digest = CrdtObject::entry_digest(&name, &encoded);
         self.tree.upsert(name.as_bytes(), digest);
-        let slot = Slot { object, encoded_len: encoded.len(), digest, history: VecDeque::new() };
-        self.slots.insert(name, slot);
+        self.slots.insert(name, Slot { kind: object.kind(), encoded, history: None });
     }
 
-    /// The object named `name`.
-    pub fn get(&self, name: &str) -> Option<&CrdtObject> {
-        self.slots.get(name).map(|s| &s.object)
+    /// The object named `name`, decoded.
+    pub fn get(&self, name: &str) -> Option<CrdtObject> {
+        self.slots.get(name).map(Slot::object)
     }
 
     /// Every object's name and type, in name order.
     pub fn list(&self) -> impl Iterator<Item = (&str, CrdtKind)> + '_ {
-        self.slots.iter().map(|(n, s)| (n.as_str(), s.object.kind()))
+        self.slots.iter().map(|(n, s)| (n.as_str(), s.kind))
     }
 
     /// How many objects there are.
@@ -153,7 +167,7 @@ impl CrdtReplica {
         std::mem::take(&mut self.dirty)
             .into_iter()
             .filter_map(|name| {
-                let encoded = self.slots.get(&name)?.object.encode();
+                let encoded = self.slots.get(&name)?.encoded.clone();
                 Some((name, encoded))
             })
             .collect()
@@ -166,10 +180,10 @@ impl CrdtReplica {
 
     /// Applies a client's update to `name` (created when absent); returns
     /// the object after it. Refused updates change nothing.
-    pub fn update(&mut self, name: &str, op: CrdtOp) -> Result<&CrdtObject, UpdateError> {
+    pub fn update(&mut self, name: &str, op: CrdtOp) -> Result<CrdtObject, UpdateError> {
         self.check_update(name, &op)?;
         let mut object = match self.slots.get(name) {
-            Some(slot) => slot.object.clone(),
+            Some(slot) => slot.object(),
             None => CrdtObject::empty(op.kind()),
         };
         let delta = object
@@ -183,8 +197,8 @@ impl CrdtReplica {
                 max: self.limits.object_bytes_max,
             });
         }
-        self.store(name, object, &encoded, delta);
-        Ok(&self.slots[name].object)
+        self.store(name, object.kind(), encoded, delta.encode());
+        Ok(object)
     }
 
     fn check_update(&self, name: &str, op: &CrdtOp) -> Result<(), UpdateError> {
@@ -211,35 +225,40 @@ impl CrdtReplica {
             CrdtOp::MapRemove(k) => check("map key", k)?,
         }
         if let Some(slot) = self.slots.get(name) {
-            if slot.object.kind() != op.kind() {
-                let mismatch = KindMismatch { actual: slot.object.kind(), expected: op.kind() };
+            if slot.kind != op.kind() {
+                let mismatch = KindMismatch { actual: slot.kind, expected: op.kind() };
                 return Err(UpdateError::WrongKind { name: name.to_string(), mismatch });
             }
         }
         Ok(())
     }
 
-    /// Installs `object` as the new state of `name`, reached by `delta`.
-    fn store(&mut self, name: &str, object: CrdtObject, encoded: &[u8], delta: CrdtObject) {
-        let digest = CrdtObject::entry_digest(name, encoded);
-        let slot = self.slots.entry(name.to_string()).or_insert_with(|| Slot {
-            object: CrdtObject::empty(object.kind()),
-            encoded_len: 0,
-            digest: [0; 32],
-            history: VecDeque::new(),
-        });
-        if slot.digest == digest {
+    /// Installs `encoded` as the new state of `name`, reached by `delta`.
+    fn store(&mut self, name: &str, kind: CrdtKind, encoded: Vec<u8>, delta: Vec<u8>) {
+        let digest = CrdtObject::entry_digest(name, &encoded);
+        let before = self.tree.get(name.as_bytes()).copied();
+        if before == Some(digest) {
             return;
         }
-        if slot.encoded_len > 0 {
-            slot.history.push_back((slot.digest, delta));
-            if slot.history.len() > HISTORY_LEN {
-                slot.history.pop_front();
+        match (self.slots.get_mut(name), before) {
+            (Some(slot), Some(before)) => {
+                if encoded.len() < DELTA_STATE_BYTES_MIN || delta.len() * 2 > encoded.len() {
+                    // Shipping the state costs about as much: no peer gains
+                    // from remembering the delta.
+                    slot.history = None;
+                } else {
+                    let history = slot.history.get_or_insert_with(Default::default);
+                    history.push_back((before, delta));
+                    if history.len() > HISTORY_LEN {
+                        history.pop_front();
+                    }
+                }
+                slot.encoded = encoded;
+            }
+            _ => {
+                self.slots.insert(name.to_string(), Slot { kind, encoded, history: None });
             }
         }
-        slot.object = object;
-        slot.encoded_len = encoded.len();
-        slot.digest = digest;
         self.tree.upsert(name.as_bytes(), digest);
         self.dirty.insert(name.to_string());
     }
@@ -252,17 +271,22 @@ impl Replica for CrdtReplica {
 
     fn delta_for(&self, key: &[u8], peer: Option<&Digest>) -> Option<Vec<u8>> {
         let slot = self.slots.get(std::str::from_utf8(key).ok()?)?;
-        if let Some(peer) = peer {
-            if let Some(start) = slot.history.iter().position(|(before, _)| before == peer) {
-                let mut deltas = slot.history.iter().skip(start).map(|(_, d)| d);
-                let mut joined = deltas.next().expect("position found an entry").clone();
+        if let (Some(peer), Some(history)) = (peer, &slot.history) {
+            if let Some(start) = history.iter().position(|(before, _)| before == peer) {
+                let mut deltas = history.iter().skip(start).map(|(_, d)| d);
+                let first = deltas.next().expect("position found an entry");
+                if start + 1 == history.len() {
+                    return Some(first.clone());
+                }
+                let decode = |d: &Vec<u8>| CrdtObject::decode(d).expect("a delta it encoded");
+                let mut joined = decode(first);
                 for delta in deltas {
-                    joined.merge(delta).expect("an object's deltas share its type");
+                    joined.merge(&decode(delta)).expect("an object's deltas share its type");
                 }
                 return Some(joined.encode());
             }
         }
-        Some(slot.object.encode())
+        Some(slot.encoded.clone())
     }
 
     fn apply(&mut self, key: &[u8], payload: &[u8]) -> Result<bool, ApplyError> {
@@ -281,7 +305,7 @@ impl Replica for CrdtReplica {
         }
         let incoming = CrdtObject::decode(payload).map_err(ApplyError)?;
         let mut object = match self.slots.get(&name) {
-            Some(slot) => slot.object.clone(),
+            Some(slot) => slot.object(),
             None => CrdtObject::empty(incoming.kind()),
         };
         object.merge(&incoming).map_err(|m| ApplyError(format!("\"{name}\": {m}")))?;
@@ -289,9 +313,9 @@ impl Replica for CrdtReplica {
         if encoded.len() > self.limits.object_bytes_max {
             return Err(ApplyError(format!("\"{name}\" would grow to {} bytes", encoded.len())));
         }
-        let before = self.slots.get(&name).map(|s| s.digest);
-        self.store(&name, object, &encoded, incoming);
-        Ok(before != self.slots.get(&name).map(|s| s.digest))
+        let before = self.tree.get(key).copied();
+        self.store(&name, object.kind(), encoded, payload.to_vec());
+        Ok(before != self.tree.get(key).copied())
     }
 }
 
@@ -353,6 +377,7 @@ mod tests {
         }
         sync(&mut a, &mut b);
         let full = a.get("big").unwrap().encode().len();
+        assert_eq!(full, a.delta_for(b"big", None).unwrap().len());
         a.update("big", CrdtOp::SetAdd("one-more".into())).unwrap();
         let delta = a.delta_for(b"big", b.tree.get(b"big")).unwrap();
         assert!(delta.len() * 20 < full, "delta {} bytes vs full {full}", delta.len());

@@ -68,7 +68,7 @@ impl CrdtState {
             let object = CrdtObject::decode(&bytes).map_err(|e| {
                 format!("invalid record in {}, object \"{name}\": {e}", store.path().display())
             })?;
-            replica.load(name, object);
+            replica.load(name, &object);
         }
         metrics::gauge!("synod_crdt_objects").set(replica.len() as f64);
         let (flush, requests) = mpsc::channel(1024);
@@ -108,7 +108,7 @@ impl CrdtState {
     pub async fn update(&self, name: &str, op: CrdtOp) -> Result<CrdtObject, CrdtError> {
         let (object, objects) = {
             let mut replica = self.replica();
-            let object = replica.update(name, op)?.clone();
+            let object = replica.update(name, op)?;
             (object, replica.len())
         };
         metrics::gauge!("synod_crdt_objects").set(objects as f64);
@@ -134,7 +134,7 @@ impl CrdtState {
 
     /// The object `name`, if held.
     pub fn get(&self, name: &str) -> Option<CrdtObject> {
-        self.replica().get(name).cloned()
+        self.replica().get(name)
     }
 
     /// The Merkle root.
