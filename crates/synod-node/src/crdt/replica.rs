@@ -79,6 +79,9 @@ pub enum UpdateError {
     },
 }
 
+/// `(digest before, encoded delta)` pairs of one object.
+type History = VecDeque<(Digest, Vec<u8>)>;
+
 /// One object, kept encoded: decoded CRDT states take about three times
 /// the memory of their encoding (every nested set or map allocates), and
 /// each update encodes anyway for the digest.
@@ -89,7 +92,7 @@ struct Slot {
     encoded: Vec<u8>,
     /// `(digest before, encoded delta that moved the object on from it)`,
     /// oldest first; boxed, as most objects never need one.
-    history: Option<Box<VecDeque<(Digest, Vec<u8>)>>>,
+    history: Option<Box<History>>,
 }
 
 impl Slot {
