@@ -7,6 +7,8 @@ use std::time::Duration;
 use synod_client::crdt_proto as pb;
 use synod_client::crdt_proto::update_request::Op;
 use synod_client::{Client, ClientError, ClientOptions};
+use synod_core::merkle::SignedRoot;
+use synod_core::NodeId;
 use synod_node::config::{FileConfig, NodeConfig, Overrides};
 use synod_node::SynodNode;
 
@@ -182,4 +184,73 @@ async fn bad_input_is_refused_and_changes_nothing() {
     assert_eq!(after.merkle_root, before.merkle_root);
     assert_eq!(counter(&node, "visits").await, Some(1));
     node.shutdown().await;
+}
+
+/// Opens a gossip session to `node` claiming to be `as_peer`, sending
+/// `root` first; returns the node's answer: the first frame's abort reason,
+/// or the call's error.
+async fn gossip_with_root(node: &SynodNode, as_peer: u64, root: SignedRoot) -> String {
+    use synod_core::antientropy::{Body, Message};
+    use synod_proto::gossip::v1::gossip_client::GossipClient;
+    use synod_proto::gossip::{decode_frame, encode_frame};
+
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", node.grpc_address))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let first = Message { session: 7, seq: 1, body: Body::Root(root) };
+    let frames = tokio_stream::iter(vec![encode_frame(NodeId(as_peer), &first)]);
+    match GossipClient::new(channel).exchange(frames).await {
+        Err(status) => status.message().to_string(),
+        Ok(response) => {
+            let mut stream = response.into_inner();
+            let frame = stream.message().await.unwrap().expect("the node answers");
+            match decode_frame(frame).unwrap().1.body {
+                Body::Abort { reason } => reason,
+                other => panic!("a bad root was answered with {other:?}"),
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_and_unsigned_roots_are_refused_naming_the_peer() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
+    let mut nodes = Vec::new();
+    for i in 0..2 {
+        nodes.push(SynodNode::start(config(dir.path(), i, &ports)).await.unwrap());
+    }
+    // Both keys committed, and some state on n1 that must not change.
+    let c1 = client(&nodes[0]);
+    for _ in 0..100 {
+        let both = c1.get(b"__synod/crdt/keys/n1").await.ok().flatten().is_some()
+            && c1.get(b"__synod/crdt/keys/n2").await.ok().flatten().is_some();
+        if both {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c1.crdt_update("visits", Op::CounterAdd(1)).await.unwrap();
+    let before = c1.crdt_list().await.unwrap();
+
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let forged = SignedRoot::sign(NodeId(2), [1; 32], 12, 1, &stranger);
+    let reason = gossip_with_root(&nodes[0], 2, forged).await;
+    assert!(reason.contains("root from n2 failed signature verification"), "{reason}");
+
+    let unsigned = SignedRoot::unsigned(NodeId(2), [1; 32], 12, 2);
+    let reason = gossip_with_root(&nodes[0], 2, unsigned).await;
+    assert!(reason.contains("root from n2 is unsigned"), "{reason}");
+
+    // A peer whose key was never committed is refused before anything.
+    let reason = gossip_with_root(&nodes[0], 9, SignedRoot::unsigned(NodeId(9), [1; 32], 12, 1)).await;
+    assert!(reason.contains("no public key of n9"), "{reason}");
+
+    let after = c1.crdt_list().await.unwrap();
+    assert_eq!(after.merkle_root, before.merkle_root, "a refused peer changed state");
+    for node in nodes {
+        node.shutdown().await;
+    }
 }
