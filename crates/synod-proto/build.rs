@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "proto/synod/cluster/v1/cluster.proto",
     "proto/synod/gossip/v1/gossip.proto",
     "proto/synod/crdt/v1/crdt.proto",
+    "proto/synod/membership/v1/membership.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,8 +1,9 @@
-//! `synod cluster status|add|remove|transfer-leader`.
+//! `synod cluster status|members|watch|add|remove|transfer-leader`.
 
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use synod_client::membership_proto as mpb;
 use synod_client::{Member, Role};
 use synod_node::config::parse_node_id;
 
@@ -20,6 +21,12 @@ pub struct ClusterArgs {
 enum ClusterCommand {
     /// Leader, term, indexes and members.
     Status,
+    /// Every SWIM member as the contacted node sees it: state,
+    /// incarnation, address and metadata.
+    Members,
+    /// Print membership events (joined, suspect, alive, dead, left,
+    /// updated) as the contacted node learns them, until Ctrl-C.
+    Watch,
     /// Add a member (a voter, after it catches up as a learner).
     Add {
         /// Its node id (n4 or 4).
@@ -54,6 +61,16 @@ fn print_members(members: &[Member]) {
     }
 }
 
+fn state_name(state: i32) -> &'static str {
+    match mpb::MemberState::try_from(state) {
+        Ok(mpb::MemberState::Alive) => "alive",
+        Ok(mpb::MemberState::Suspect) => "suspect",
+        Ok(mpb::MemberState::Dead) => "dead",
+        Ok(mpb::MemberState::Left) => "left",
+        _ => "unknown",
+    }
+}
+
 pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
     let client = args.connect.client()?;
     match args.command {
@@ -66,6 +83,42 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
                 s.node_id, s.term, s.commit_index, s.applied_index
             );
             print_members(&s.members);
+        }
+        ClusterCommand::Members => {
+            let r = client.members().await?;
+            println!("node n{} (local health {}):", r.node_id, r.local_health);
+            println!(
+                "  {:<6} {:<8} {:>11}  {:<22} metadata",
+                "id", "state", "incarnation", "address"
+            );
+            for m in &r.members {
+                println!(
+                    "  n{:<5} {:<8} {:>11}  {:<22} v{} {}",
+                    m.id,
+                    state_name(m.state),
+                    m.incarnation,
+                    m.address,
+                    m.metadata_version,
+                    String::from_utf8_lossy(&m.metadata)
+                );
+            }
+        }
+        ClusterCommand::Watch => {
+            let mut events = client.watch_members().await?;
+            while let Some(event) = events.message().await? {
+                let kind = mpb::EventKind::try_from(event.kind)
+                    .map_or("unknown", |k| k.as_str_name().trim_start_matches("EVENT_KIND_"));
+                let member = event.member.unwrap_or_default();
+                println!(
+                    "{} n{} saw n{} {} (incarnation {}, {})",
+                    event.unix_ms,
+                    event.node_id,
+                    member.id,
+                    kind.to_lowercase(),
+                    member.incarnation,
+                    member.address
+                );
+            }
         }
         ClusterCommand::Add { id, address, learner } => {
             let r = client.add_member(id_arg(&id)?, &address, learner).await?;

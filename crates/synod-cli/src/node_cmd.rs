@@ -54,6 +54,19 @@ pub struct StartArgs {
     /// CRDT updates (0: never).
     #[arg(long, env = "SYNOD_CHECKPOINT_EVERY")]
     checkpoint_every: Option<u64>,
+    /// UDP address of SWIM membership (default: the gRPC bind address).
+    #[arg(long, env = "SYNOD_SWIM_ADDRESS")]
+    swim_address: Option<String>,
+    /// Membership seeds, comma-separated: IP:PORT, dns+a://NAME:PORT or
+    /// dns+srv://NAME (default: the peers' addresses).
+    #[arg(long, env = "SYNOD_SWIM_SEEDS")]
+    swim_seeds: Option<String>,
+    /// File with the cluster key (64 hex digits) sealing SWIM datagrams.
+    #[arg(long, env = "SYNOD_CLUSTER_KEY_FILE")]
+    cluster_key_file: Option<PathBuf>,
+    /// SWIM protocol period (e.g. 1s).
+    #[arg(long, env = "SYNOD_PROBE_INTERVAL", value_parser = humantime::parse_duration)]
+    probe_interval: Option<std::time::Duration>,
 }
 
 pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
@@ -74,6 +87,10 @@ pub async fn run(cmd: NodeCommand) -> anyhow::Result<ExitCode> {
         snapshot_every: args.snapshot_every,
         gossip_interval: args.gossip_interval,
         checkpoint_every: args.checkpoint_every,
+        swim_address: args.swim_address,
+        swim_seeds: args.swim_seeds,
+        cluster_key_file: args.cluster_key_file,
+        probe_interval: args.probe_interval,
     };
     let config = NodeConfig::resolve(file, overrides)?;
     let mut node = SynodNode::start(config).await.context("node failed to start")?;

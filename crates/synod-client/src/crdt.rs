@@ -50,7 +50,11 @@ impl Client {
         .await
     }
 
-    async fn with_any_node<T, F, Fut>(&self, write: bool, call: F) -> Result<T, ClientError>
+    pub(crate) async fn with_any_node<T, F, Fut>(
+        &self,
+        write: bool,
+        call: F,
+    ) -> Result<T, ClientError>
     where
         F: Fn(tonic::transport::Channel) -> Fut,
         Fut: std::future::Future<Output = Result<T, Status>>,

@@ -18,9 +18,11 @@
 mod client;
 mod crdt;
 mod error;
+mod membership;
 
 pub use client::{Client, ClientOptions};
 pub use error::ClientError;
 pub use synod_proto::cluster::v1::{Member, Role, StatusResponse};
 pub use synod_proto::crdt::v1 as crdt_proto;
 pub use synod_proto::kv::v1::KeyValue;
+pub use synod_proto::membership::v1 as membership_proto;

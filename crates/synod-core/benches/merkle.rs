@@ -7,17 +7,12 @@
 //! * `merkle/diff_1pct/N`: the keys that differ between two trees of N keys
 //!   that disagree on 1 % of them — target < 1 ms at N = 100,000;
 //! * `merkle/build/N`: a tree built from scratch, for context (a node
-//!   rebuilds its tree at start-up);
-//! * `merkle/diff_1pct_merge_walk/N`: an experiment, not the library's
-//!   code: the same diff with each differing leaf compared by one merge
-//!   walk over the two sorted leaves instead of a map lookup per key, to
-//!   show what that change to `leaf_diff` would buy.
+//!   rebuilds its tree at start-up).
 //!
 //! Keys look like `key/00001234`; entry digests come from
 //! [`entry_digest`]. Run with
 //! `cargo bench -p synod-core --bench merkle -- --warm-up-time 1 --measurement-time 3`.
 
-use std::cmp::Ordering;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
@@ -95,56 +90,6 @@ fn diff(c: &mut Criterion) {
     group.finish();
 }
 
-/// [`MerkleTree::diff`], with leaves compared by a merge walk.
-fn diff_merge_walk(a: &MerkleTree, b: &MerkleTree) -> Vec<Vec<u8>> {
-    let mut frontier = if a.root() == b.root() { vec![] } else { vec![0u32] };
-    for level in 0..a.depth() {
-        frontier = frontier
-            .into_iter()
-            .flat_map(|i| a.differing_children(level, i, &b.children(level, i)))
-            .collect();
-    }
-    let mut keys = Vec::new();
-    for leaf in frontier {
-        let mut x = a.leaf_entries(leaf).iter().peekable();
-        let mut y = b.leaf_entries(leaf).iter().peekable();
-        loop {
-            let order = match (x.peek(), y.peek()) {
-                (None, None) => break,
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
-            };
-            match order {
-                Ordering::Less => keys.push(x.next().expect("peeked").0.clone()),
-                Ordering::Greater => keys.push(y.next().expect("peeked").0.clone()),
-                Ordering::Equal => {
-                    let ((key, da), (_, db)) =
-                        (x.next().expect("peeked"), y.next().expect("peeked"));
-                    if da != db {
-                        keys.push(key.clone());
-                    }
-                }
-            }
-        }
-    }
-    keys.sort_unstable();
-    keys
-}
-
-fn diff_experiment(c: &mut Criterion) {
-    let mut group = c.benchmark_group("merkle/diff_1pct_merge_walk");
-    for n in SIZES {
-        let a = tree(n);
-        let (b, _) = diverged(n);
-        assert_eq!(diff_merge_walk(&a, &b), a.diff(&b), "same keys as the library's diff");
-        group.bench_function(BenchmarkId::from_parameter(n), |bench| {
-            bench.iter(|| diff_merge_walk(black_box(&a), black_box(&b)))
-        });
-    }
-    group.finish();
-}
-
 fn build(c: &mut Criterion) {
     let mut group = c.benchmark_group("merkle/build");
     group.sample_size(10);
@@ -161,5 +106,5 @@ fn build(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, upsert, root_compare, diff, build, diff_experiment);
+criterion_group!(benches, upsert, root_compare, diff, build);
 criterion_main!(benches);

@@ -44,9 +44,11 @@
 pub mod antientropy;
 pub mod causality;
 pub mod crdt;
+pub mod failure;
 pub mod merkle;
 pub mod raft;
 mod rng;
+pub mod swim;
 mod timer;
 mod types;
 

@@ -15,7 +15,18 @@
 //!   security: { tls_enabled: true, cert_file: n1.crt, key_file: n1.key, ca_file: ca.crt }
 //!   fault_tolerance: { failure_detector: phi_accrual, suspect_threshold: 8, heartbeat_interval: 1s }
 //!   crdt: { gossip_interval: 1s, gossip_fanout: 1, checkpoint_every: 1000 }
+//!   membership:                      # SWIM with Lifeguard over UDP
+//!     bind_address: 127.0.0.1:7001   # UDP; default: the gRPC bind address
+//!     seeds: [127.0.0.1:7002, "dns+srv://_synod._udp.synod.default.svc.cluster.local"]
+//!     discovery: { interval: 30s }   # how often DNS seeds are resolved again
+//!     cluster_key_file: cluster.key  # 64 hex digits; seals every datagram
+//!     probe_interval: 1s
+//!     lifeguard: true
 //! ```
+//!
+//! Membership seeds default to the peers' addresses (SWIM speaks UDP on the
+//! same host and port number as gRPC unless `membership.bind_address`
+//! says otherwise).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -93,6 +104,39 @@ pub struct ConsensusSection {
     /// AP state (CRDT) settings.
     #[serde(default)]
     pub crdt: CrdtSection,
+    /// SWIM membership settings.
+    #[serde(default)]
+    pub membership: MembershipSection,
+}
+
+/// `consensus.membership`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipSection {
+    /// UDP listen address of SWIM.
+    pub bind_address: Option<String>,
+    /// Seeds: `IP:PORT`, `dns+a://NAME:PORT` or `dns+srv://NAME`.
+    pub seeds: Option<Vec<String>>,
+    /// DNS re-resolution settings (interval, nameserver).
+    pub discovery: Option<DiscoverySection>,
+    /// File holding the cluster key (64 hex digits).
+    pub cluster_key_file: Option<PathBuf>,
+    /// SWIM protocol period.
+    #[serde(default, with = "humantime_serde")]
+    pub probe_interval: Option<Duration>,
+    /// Lifeguard on (default) or plain SWIM.
+    pub lifeguard: Option<bool>,
+}
+
+/// `consensus.membership.discovery`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoverySection {
+    /// How often DNS seeds are resolved again.
+    #[serde(default, with = "humantime_serde")]
+    pub interval: Option<Duration>,
+    /// Nameserver to ask instead of those in /etc/resolv.conf.
+    pub nameserver: Option<String>,
 }
 
 /// `consensus.crdt`.
@@ -206,6 +250,29 @@ pub struct Overrides {
     pub gossip_interval: Option<Duration>,
     /// `--checkpoint-every` / `SYNOD_CHECKPOINT_EVERY`.
     pub checkpoint_every: Option<u64>,
+    /// `--swim-address` / `SYNOD_SWIM_ADDRESS`.
+    pub swim_address: Option<String>,
+    /// `--swim-seeds` / `SYNOD_SWIM_SEEDS`: comma-separated seeds.
+    pub swim_seeds: Option<String>,
+    /// `--cluster-key-file` / `SYNOD_CLUSTER_KEY_FILE`.
+    pub cluster_key_file: Option<PathBuf>,
+    /// `--probe-interval` / `SYNOD_PROBE_INTERVAL`.
+    pub probe_interval: Option<Duration>,
+}
+
+/// Membership settings after validation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MembershipSettings {
+    /// UDP listen address.
+    pub bind_address: SocketAddr,
+    /// Where to find other members.
+    pub discovery: crate::discovery::DiscoveryConfig,
+    /// The cluster key sealing datagrams, if configured.
+    pub cluster_key: Option<[u8; 32]>,
+    /// SWIM protocol period.
+    pub probe_interval: Duration,
+    /// Lifeguard on.
+    pub lifeguard: bool,
 }
 
 /// AP state settings after validation.
@@ -282,6 +349,8 @@ pub struct NodeConfig {
     pub detector_heartbeat_interval: Duration,
     /// AP state settings.
     pub crdt: CrdtSettings,
+    /// SWIM membership settings.
+    pub membership: MembershipSettings,
 }
 
 /// Parses `n1` or `1` into a node id.
@@ -422,6 +491,7 @@ impl NodeConfig {
             ));
         }
         let crdt = resolve_crdt(&c.crdt, &overrides)?;
+        let membership = resolve_membership(&c.membership, &overrides, bind_address, &peers)?;
         Ok(NodeConfig {
             node_id,
             bind_address,
@@ -437,6 +507,7 @@ impl NodeConfig {
             suspect_threshold,
             detector_heartbeat_interval: ft.heartbeat_interval.unwrap_or(Duration::from_secs(1)),
             crdt,
+            membership,
         })
     }
 }
@@ -467,6 +538,68 @@ fn validate_peers(
         peers.push(Peer { id, address, weight });
     }
     Ok(peers)
+}
+
+fn resolve_membership(
+    s: &MembershipSection,
+    o: &Overrides,
+    grpc_bind: SocketAddr,
+    peers: &[Peer],
+) -> Result<MembershipSettings, ConfigError> {
+    use crate::discovery::{parse_seed, parse_seeds, DiscoveryConfig, DiscoverySource};
+    let bind_address = match o.swim_address.clone().or(s.bind_address.clone()) {
+        Some(text) => parse_addr("consensus.membership.bind_address", &text)?,
+        None => grpc_bind,
+    };
+    let seeds = match (&o.swim_seeds, &s.seeds) {
+        (Some(text), _) => parse_seeds(text).map_err(|r| invalid("swim_seeds", r))?,
+        (None, Some(list)) => list
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                parse_seed(t).map_err(|r| invalid(format!("consensus.membership.seeds[{i}]"), r))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        (None, None) => {
+            vec![DiscoverySource::Static(peers.iter().map(|p| p.address).collect())]
+        }
+    };
+    let mut discovery = DiscoveryConfig { seeds, ..DiscoveryConfig::default() };
+    if let Some(d) = &s.discovery {
+        if let Some(interval) = d.interval {
+            discovery.interval = interval;
+        }
+        if let Some(ns) = &d.nameserver {
+            discovery.nameserver =
+                Some(parse_addr("consensus.membership.discovery.nameserver", ns)?);
+        }
+    }
+    discovery.validate().map_err(|r| invalid("consensus.membership.discovery", r))?;
+    let cluster_key = match o.cluster_key_file.clone().or(s.cluster_key_file.clone()) {
+        Some(path) => {
+            let field = "consensus.membership.cluster_key_file";
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| invalid(field, format!("cannot read {}: {e}", path.display())))?;
+            let key = crate::membership::seal::parse_key(&text)
+                .map_err(|r| invalid(field, format!("{}: {r}", path.display())))?;
+            Some(key)
+        }
+        None => None,
+    };
+    let probe_interval = o.probe_interval.or(s.probe_interval).unwrap_or(Duration::from_secs(1));
+    if probe_interval < Duration::from_millis(50) {
+        return Err(invalid(
+            "consensus.membership.probe_interval",
+            format!("{probe_interval:?} is below the minimum of 50ms"),
+        ));
+    }
+    Ok(MembershipSettings {
+        bind_address,
+        discovery,
+        cluster_key,
+        probe_interval,
+        lifeguard: s.lifeguard.unwrap_or(true),
+    })
 }
 
 fn resolve_crdt(s: &CrdtSection, o: &Overrides) -> Result<CrdtSettings, ConfigError> {

@@ -13,6 +13,7 @@ use synod_proto::cluster::v1::StatusRequest;
 use synod_proto::crdt::v1::crdt_server::CrdtServer;
 use synod_proto::gossip::v1::gossip_server::GossipServer;
 use synod_proto::kv::v1::kv_server::KvServer;
+use synod_proto::membership::v1::membership_server::MembershipServer;
 use synod_proto::raft::v1::raft_transport_server::RaftTransportServer;
 use synod_store::Store;
 use tokio::net::TcpListener;
@@ -27,6 +28,7 @@ use crate::grpc::{
     ClusterService, GrpcTransport, KvLimits, KvService, RaftService, TransportOptions,
 };
 use crate::kv::KvStateMachine;
+use crate::membership::{MembershipHandle, MembershipService};
 use crate::{http, tls, Directory, Driver, DriverConfig, NodeError, NodeHandle};
 
 /// How long shutdown waits for open connections to close.
@@ -44,6 +46,8 @@ pub struct SynodNode {
     pub grpc_address: SocketAddr,
     /// Where its HTTP server (/metrics, /health) listens.
     pub http_address: Option<SocketAddr>,
+    /// Its SWIM membership.
+    pub membership: MembershipHandle,
     shutdown: watch::Sender<bool>,
     driver: JoinHandle<Result<(), NodeError>>,
     server: JoinHandle<()>,
@@ -72,6 +76,8 @@ impl SynodNode {
                 .map_err(NodeError::Stopped)?;
         let signing_key = keys::load_or_create(&config.data_dir).map_err(NodeError::Stopped)?;
         let gossip_cell = Arc::new(OnceLock::new());
+        let (membership, membership_tasks) =
+            crate::membership::start(&config, grpc_address).await.map_err(NodeError::Stopped)?;
         let server = serve(
             &config,
             listener,
@@ -82,6 +88,7 @@ impl SynodNode {
                 crdt: &crdt,
                 gossip: &gossip_cell,
                 signing_key: &signing_key,
+                membership: &membership,
             },
             &directory,
             &transport,
@@ -103,7 +110,8 @@ impl SynodNode {
         let _ = handle_cell.set(handle.clone());
         let gossip = GossipContext::new(crdt.clone(), handle.clone(), signing_key.clone());
         let _ = gossip_cell.set(gossip.clone());
-        let background = vec![
+        let mut background = membership_tasks;
+        background.extend([
             persister,
             tokio::spawn(keys::publish(handle.clone(), directory.clone(), config.tls.clone())),
             tokio::spawn(checkpoint::run(
@@ -119,17 +127,28 @@ impl SynodNode {
                 config.crdt.gossip_interval,
                 config.crdt.gossip_fanout,
             )),
-        ];
+        ]);
         let http_address = match config.http_address {
             Some(addr) => Some(http::serve(addr, handle.clone(), shutdown_rx).await?),
             None => None,
         };
         tracing::info!(node = %me, %grpc_address, ?http_address, "node started");
-        Ok(SynodNode { handle, grpc_address, http_address, shutdown, driver, server, background })
+        Ok(SynodNode {
+            handle,
+            grpc_address,
+            http_address,
+            membership,
+            shutdown,
+            driver,
+            server,
+            background,
+        })
     }
 
-    /// Stops serving and waits for the servers to close.
+    /// Leaves the membership gracefully (bounded), stops serving and
+    /// waits for the servers to close.
     pub async fn shutdown(self) {
+        self.membership.leave(SHUTDOWN_GRACE).await;
         let _ = self.shutdown.send(true);
         // Graceful shutdown waits for open connections, and peers keep their
         // streams open: give them a moment, then stop regardless.
@@ -190,6 +209,7 @@ struct Services<'a> {
     crdt: &'a CrdtState,
     gossip: &'a Arc<OnceLock<GossipContext>>,
     signing_key: &'a ed25519_dalek::SigningKey,
+    membership: &'a MembershipHandle,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -211,6 +231,7 @@ fn serve(
         .with_crdt_public_key(services.signing_key.verifying_key().to_bytes());
     let crdt = CrdtService::new(services.crdt.clone());
     let gossip = GossipService::new(services.gossip.clone(), config.tls.is_some());
+    let membership = MembershipService::new(services.membership.clone());
     // No server-wide timeout: it would cut the long-lived peer streams. Client
     // calls carry their own deadline (grpc-timeout), and the KV service bounds
     // how long it waits for the cluster.
@@ -224,6 +245,7 @@ fn serve(
         .add_service(KvServer::new(kv).max_decoding_message_size(4 << 20))
         .add_service(ClusterServer::new(cluster))
         .add_service(CrdtServer::new(crdt).max_decoding_message_size(1 << 20))
+        .add_service(MembershipServer::new(membership).max_decoding_message_size(16 << 20))
         .add_service(
             GossipServer::new(gossip)
                 .max_decoding_message_size(FRAME_BYTES_MAX)

@@ -245,7 +245,8 @@ async fn forged_and_unsigned_roots_are_refused_naming_the_peer() {
     assert!(reason.contains("root from n2 is unsigned"), "{reason}");
 
     // A peer whose key was never committed is refused before anything.
-    let reason = gossip_with_root(&nodes[0], 9, SignedRoot::unsigned(NodeId(9), [1; 32], 12, 1)).await;
+    let reason =
+        gossip_with_root(&nodes[0], 9, SignedRoot::unsigned(NodeId(9), [1; 32], 12, 1)).await;
     assert!(reason.contains("no public key of n9"), "{reason}");
 
     let after = c1.crdt_list().await.unwrap();

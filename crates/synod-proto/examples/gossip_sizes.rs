@@ -6,8 +6,10 @@
 //! memory notes, tag sets, reputation counters, postcard-encoded) start
 //! equal; then 1 % of the keys diverge (40 % of those updated on each side,
 //! 10 % created on each side). A real `AntiEntropySession` repairs them;
-//! every message it sends goes through `GossipCodec` and prost to wire
-//! bytes and back, and the bytes are counted. The full state is what
+//! every message it sends goes through `GossipCodec` (which may compress
+//! `Children`, `Keys` and `Want` bodies as well as `Deltas` batches) and
+//! prost to wire bytes and back, and the bytes are counted by the kind of
+//! message they carry. The full state is what
 //! shipping every key would cost: all of a replica's `(key, state)` pairs
 //! in `Deltas` batches of the session's size, through the same codec.
 //!
@@ -107,19 +109,21 @@ impl Traffic {
     /// counts it, and decodes it as the receiver would.
     fn carry(&mut self, codec: &GossipCodec, from: NodeId, msg: &Message) -> Message {
         let frame = codec.encode(from, msg);
-        let kind = match &frame.body {
-            Some(PbBody::Root(_)) => 0,
-            Some(PbBody::Children(_)) => 1,
-            Some(PbBody::Keys(_)) => 2,
-            Some(PbBody::Want(_)) => 3,
-            Some(PbBody::Deltas(d)) => {
-                self.deltas.push(msg.clone());
-                self.deltas_raw += d.raw_len;
-                self.deltas_data += d.data.len() as u64;
-                4
-            }
+        // By the message's kind: the codec may send a `Children`, `Keys` or
+        // `Want` body as a `Compressed` one.
+        let kind = match &msg.body {
+            Body::Root(_) => 0,
+            Body::Children { .. } => 1,
+            Body::Keys { .. } => 2,
+            Body::Want { .. } => 3,
+            Body::Deltas { .. } => 4,
             _ => 5,
         };
+        if let Some(PbBody::Deltas(d)) = &frame.body {
+            self.deltas.push(msg.clone());
+            self.deltas_raw += d.raw_len;
+            self.deltas_data += d.data.len() as u64;
+        }
         let wire = frame.encode_to_vec();
         self.frames += 1;
         self.wire_bytes += wire.len() as u64;
@@ -275,7 +279,7 @@ fn main() {
     );
     println!("full state: {full_raw} bytes raw, {full_wire} bytes on the wire (zstd)");
     println!(
-        "session: {} frames, {} wire bytes = {:.2} % of full state raw, {:.2} % of full state on the wire; estimated by the core: {estimated} bytes ({:.2} %)",
+        "session: {} frames, {} wire bytes = {:.2} % of full state raw, {:.2} % of full state on the wire; estimated by the core (before compression): {estimated} bytes ({:.2} %)",
         traffic.frames,
         traffic.wire_bytes,
         pct(traffic.wire_bytes, full_raw),

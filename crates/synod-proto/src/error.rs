@@ -100,13 +100,24 @@ pub enum GossipDecodeError {
         /// The length received.
         len: usize,
     },
+    /// A field of concatenated 8-byte digest windows did not hold exactly
+    /// one window per item it describes.
+    #[error("{field} holds {len} bytes, but {count} windows of 8 bytes are {}", count * 8)]
+    WindowsLength {
+        /// The field, e.g. `"Children.windows"`.
+        field: &'static str,
+        /// The length received.
+        len: usize,
+        /// The number of windows it must hold.
+        count: usize,
+    },
     /// A root signature was neither empty (unsigned) nor 64 bytes.
     #[error("Root.signature holds {0} bytes, but an ed25519 signature is 64 (or 0: unsigned)")]
     SignatureLength(usize),
     /// A tree depth or level did not fit in 8 bits.
     #[error("{field} is {value}, above 255")]
     OutOfRange {
-        /// `"Root.depth"` or `"Children.level"`.
+        /// `"Root.depth"`, `"Children.level"` or `"Keys.level"`.
         field: &'static str,
         /// The value received.
         value: u32,
@@ -114,28 +125,53 @@ pub enum GossipDecodeError {
     /// `Deltas.compression` named a method this node does not know.
     #[error("Deltas.compression is {0}, an unknown method")]
     UnknownCompression(i32),
-    /// `Deltas.raw_len` exceeded the receiver's limit; nothing was
+    /// A declared uncompressed length (`Deltas.raw_len` or
+    /// `Compressed.raw_len`) exceeded the receiver's limit; nothing was
     /// decompressed or allocated for it.
-    #[error("Deltas.raw_len is {declared} bytes, above this node's limit of {max}")]
-    DeltasTooLarge {
+    #[error("{field} is {declared} bytes, above this node's limit of {max}")]
+    TooLarge {
+        /// The field, e.g. `"Deltas.raw_len"`.
+        field: &'static str,
         /// The length the sender declared.
         declared: u64,
         /// The receiver's `GossipCodec::decoded_bytes_max`.
         max: usize,
     },
-    /// The batch's bytes, after decompression if any, were not as long as
-    /// `Deltas.raw_len` declared (a truncated or padded blob).
-    #[error("Deltas.raw_len is {declared}, but the batch holds {actual} bytes")]
+    /// The bytes, after decompression if any, were not as long as the
+    /// sender declared (a truncated or padded blob).
+    #[error("{field} is {declared}, but the data holds {actual} bytes")]
     LengthMismatch {
+        /// The field that declared the length, e.g. `"Deltas.raw_len"`.
+        field: &'static str,
         /// The length the sender declared.
         declared: u64,
         /// The length found.
         actual: usize,
     },
-    /// The zstd blob was corrupt, truncated, or decompressed to more than
-    /// `Deltas.raw_len` bytes (decompression stopped at that bound).
-    #[error("Deltas.data does not decompress: {0}")]
-    Decompress(String),
+    /// A zstd blob was corrupt, truncated, or decompressed to more than its
+    /// declared length (decompression stopped at that bound).
+    #[error("{field} does not decompress: {reason}")]
+    Decompress {
+        /// The field, `"Deltas.data"` or `"Compressed.data"`.
+        field: &'static str,
+        /// zstd's error.
+        reason: String,
+    },
+    /// A compressed body held another compressed body (refused rather
+    /// than unpacked level after level).
+    #[error("Compressed.data holds another compressed body")]
+    NestedCompression,
+    /// A compressed body's bytes were not a valid encoded `GossipFrame`.
+    #[error("Compressed.data does not hold a GossipFrame: {0}")]
+    CompressedBody(prost::DecodeError),
+    /// The batch's key and payload columns differ in length.
+    #[error("DeltaEntries holds {keys} keys but {payloads} payloads")]
+    ColumnsMismatch {
+        /// Keys in the batch.
+        keys: usize,
+        /// Payloads in the batch.
+        payloads: usize,
+    },
     /// The batch's bytes were not a valid encoded `DeltaEntries`.
     #[error("Deltas.data does not hold DeltaEntries: {0}")]
     Entries(#[from] prost::DecodeError),

@@ -13,6 +13,8 @@
 //! * [`gossip::v1`] — `Gossip`, node to node: Merkle anti-entropy
 //!   sessions on one bidirectional stream, `Deltas` batches zstd-compressed
 //!   by the [`GossipCodec`](gossip::GossipCodec) (see [`gossip`]).
+//! * [`membership::v1`] — `Membership`, SWIM members, their changes as a
+//!   stream, and push-pull state sync between nodes.
 //! * [`crdt::v1`] — `Crdt`, named CRDT objects (counters, sets, registers,
 //!   maps) that converge by gossip.
 //!
@@ -81,6 +83,15 @@ pub mod cluster {
     }
 }
 
+/// Who is alive: SWIM membership (`synod.membership.v1`).
+pub mod membership {
+    /// Version 1 of the membership API.
+    pub mod v1 {
+        #![allow(missing_docs)]
+        tonic::include_proto!("synod.membership.v1");
+    }
+}
+
 /// Named CRDT objects, the AP state (`synod.crdt.v1`).
 pub mod crdt {
     /// Version 1 of the CRDT API.
@@ -101,6 +112,10 @@ mod tests {
         assert_eq!(cluster::v1::cluster_server::SERVICE_NAME, "synod.cluster.v1.Cluster");
         assert_eq!(gossip::v1::gossip_server::SERVICE_NAME, "synod.gossip.v1.Gossip");
         assert_eq!(crdt::v1::crdt_server::SERVICE_NAME, "synod.crdt.v1.Crdt");
+        assert_eq!(
+            membership::v1::membership_server::SERVICE_NAME,
+            "synod.membership.v1.Membership"
+        );
     }
 
     #[test]

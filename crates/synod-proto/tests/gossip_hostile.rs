@@ -68,7 +68,7 @@ fn missing_body_and_zero_ids_are_rejected() {
 }
 
 #[test]
-fn digests_of_the_wrong_length_are_rejected_naming_the_field() {
+fn digests_and_windows_of_the_wrong_length_are_rejected_naming_the_field() {
     let short = Bytes::from(vec![0; 31]);
     let long = Bytes::from(vec![0; 33]);
     let ok = Bytes::from(vec![0; 32]);
@@ -79,26 +79,33 @@ fn digests_of_the_wrong_length_are_rejected_naming_the_field() {
         GossipDecodeError::DigestLength { field: "Root.root", len: 31 }
     );
 
-    let node = pb::ChildHashes { index: 0, left: ok.clone(), right: long.clone() };
-    let children = pb::Children { level: 0, nodes: vec![node] };
+    // Windows travel concatenated, 8 bytes each: 16 per parent node of a
+    // Children message, 8 per key of a Subtree.
+    let children = pb::Children { level: 0, index_steps: vec![0, 1, 1], windows: ok.clone() };
     assert_eq!(
         err(frame(PbBody::Children(children))),
-        GossipDecodeError::DigestLength { field: "ChildHashes.right", len: 33 }
+        GossipDecodeError::WindowsLength { field: "Children.windows", len: 32, count: 6 }
     );
-
-    let entry = pb::KeyDigest { key: Bytes::from_static(b"k"), digest: Bytes::new() };
-    let keys = pb::Keys { leaves: vec![pb::Leaf { index: 3, entries: vec![entry] }] };
+    let children = pb::Children { level: 0, index_steps: vec![], windows: Bytes::from(vec![0; 8]) };
     assert_eq!(
-        err(frame(PbBody::Keys(keys))),
-        GossipDecodeError::DigestLength { field: "KeyDigest.digest", len: 0 }
+        err(frame(PbBody::Children(children))),
+        GossipDecodeError::WindowsLength { field: "Children.windows", len: 8, count: 0 }
     );
+    let keys = vec![Bytes::from_static(b"k"), Bytes::from_static(b"l")];
+    let subtree = pb::Subtree { level: 2, index: 3, keys, windows: Bytes::from(vec![0; 15]) };
+    let keys = pb::Keys { nodes: vec![subtree] };
+    let e = err(frame(PbBody::Keys(keys)));
+    assert_eq!(e, GossipDecodeError::WindowsLength { field: "Subtree.windows", len: 15, count: 2 });
+    assert_eq!(e.to_string(), "Subtree.windows holds 15 bytes, but 2 windows of 8 bytes are 16");
 
     // An empty Want digest means "I lack it"; any other length but 32 is wrong.
-    let wanted = pb::WantedKey { key: Bytes::from_static(b"k"), digest: short };
-    assert_eq!(
-        err(frame(PbBody::Want(pb::Want { keys: vec![wanted] }))),
-        GossipDecodeError::DigestLength { field: "WantedKey.digest", len: 31 }
-    );
+    for (digest, len) in [(short, 31), (long, 33), (Bytes::from(vec![0; 8]), 8)] {
+        let wanted = pb::WantedKey { key: Bytes::from_static(b"k"), digest };
+        assert_eq!(
+            err(frame(PbBody::Want(pb::Want { keys: vec![wanted] }))),
+            GossipDecodeError::DigestLength { field: "WantedKey.digest", len }
+        );
+    }
 }
 
 #[test]
@@ -112,10 +119,15 @@ fn signatures_of_the_wrong_length_and_wide_depths_are_rejected() {
         err(frame(PbBody::Root(root))),
         GossipDecodeError::OutOfRange { field: "Root.depth", value: 256 }
     );
-    let children = pb::Children { level: u32::MAX, nodes: vec![] };
+    let children = pb::Children { level: u32::MAX, ..Default::default() };
     assert_eq!(
         err(frame(PbBody::Children(children))),
         GossipDecodeError::OutOfRange { field: "Children.level", value: u32::MAX }
+    );
+    let subtree = pb::Subtree { level: 256, ..Default::default() };
+    assert_eq!(
+        err(frame(PbBody::Keys(pb::Keys { nodes: vec![subtree] }))),
+        GossipDecodeError::OutOfRange { field: "Subtree.level", value: 256 }
     );
 }
 
@@ -135,11 +147,11 @@ fn declared_length_above_the_limit_is_rejected_before_decompressing() {
         let f = deltas(Compression::Zstd, declared, vec![0xff; 16]);
         assert_eq!(
             codec.decode(f).unwrap_err(),
-            GossipDecodeError::DeltasTooLarge { declared, max: 1 << 20 }
+            GossipDecodeError::TooLarge { field: "Deltas.raw_len", declared, max: 1 << 20 }
         );
     }
     let f = deltas(Compression::None, (1 << 20) + 1, vec![]);
-    assert!(matches!(codec.decode(f), Err(GossipDecodeError::DeltasTooLarge { .. })));
+    assert!(matches!(codec.decode(f), Err(GossipDecodeError::TooLarge { .. })));
 }
 
 #[test]
@@ -154,10 +166,14 @@ fn decompression_bomb_is_refused() {
     assert!(streamed.len() < 64 * 1024 && sized.len() < 16 * 1024);
 
     let f = deltas(Compression::Zstd, bomb_len, streamed.clone());
-    assert_eq!(err(f), GossipDecodeError::DeltasTooLarge { declared: bomb_len, max: 16 << 20 });
+    let max = 16 << 20;
+    assert_eq!(
+        err(f),
+        GossipDecodeError::TooLarge { field: "Deltas.raw_len", declared: bomb_len, max }
+    );
     for blob in [streamed, sized] {
         let f = deltas(Compression::Zstd, 1000, blob);
-        assert!(matches!(err(f), GossipDecodeError::Decompress(_)));
+        assert!(matches!(err(f), GossipDecodeError::Decompress { .. }));
     }
 }
 
@@ -170,11 +186,11 @@ fn corrupt_and_truncated_blobs_are_rejected() {
     // Not zstd at all (bad magic number).
     assert!(matches!(
         err(with_data(vec![0xde, 0xad, 0xbe, 0xef, 0, 0])),
-        GossipDecodeError::Decompress(_)
+        GossipDecodeError::Decompress { .. }
     ));
     // Truncated: the frame ends early.
     let cut = good.data[..good.data.len() / 2].to_vec();
-    assert!(matches!(err(with_data(cut)), GossipDecodeError::Decompress(_)));
+    assert!(matches!(err(with_data(cut)), GossipDecodeError::Decompress { .. }));
     // Damaged in the middle: zstd's checksums or block structure catch it,
     // or the output has the wrong length or is not DeltaEntries.
     let mut damaged = good.data.to_vec();
@@ -191,21 +207,27 @@ fn lengths_that_do_not_match_the_declaration_are_rejected() {
     let f = frame(PbBody::Deltas(pb::Deltas { raw_len: declared, ..good.clone() }));
     assert_eq!(
         err(f),
-        GossipDecodeError::LengthMismatch { declared, actual: good.raw_len as usize }
+        GossipDecodeError::LengthMismatch {
+            field: "Deltas.raw_len",
+            declared,
+            actual: good.raw_len as usize
+        }
     );
 
     // A raw batch cut short, or padded.
     let raw = pb::DeltaEntries {
-        entries: vec![pb::DeltaEntry {
-            key: Bytes::from_static(b"k"),
-            payload: Bytes::from_static(b"v"),
-        }],
+        keys: vec![Bytes::from_static(b"k")],
+        payloads: vec![Bytes::from_static(b"v")],
     }
     .encode_to_vec();
     let f = deltas(Compression::None, raw.len() as u64, raw[..raw.len() - 1].to_vec());
     assert_eq!(
         err(f),
-        GossipDecodeError::LengthMismatch { declared: raw.len() as u64, actual: raw.len() - 1 }
+        GossipDecodeError::LengthMismatch {
+            field: "Deltas.raw_len",
+            declared: raw.len() as u64,
+            actual: raw.len() - 1
+        }
     );
     let f = deltas(Compression::None, 2, raw);
     assert!(matches!(err(f), GossipDecodeError::LengthMismatch { declared: 2, .. }));
@@ -213,13 +235,28 @@ fn lengths_that_do_not_match_the_declaration_are_rejected() {
 
 #[test]
 fn batch_bytes_that_are_not_entries_are_rejected() {
-    // Field 1 declared as a 100-byte length-delimited value, with 2 bytes.
-    let bogus = vec![0x0a, 100, 1, 2];
+    // A key (field 2) declared 100 bytes long, with 2 bytes.
+    let bogus = vec![0x12, 100, 1, 2];
     let f = deltas(Compression::None, 4, bogus.clone());
     assert!(matches!(err(f), GossipDecodeError::Entries(_)));
     let packed = zstd::bulk::compress(&bogus, 3).unwrap();
     let f = deltas(Compression::Zstd, 4, packed);
     assert!(matches!(err(f), GossipDecodeError::Entries(_)));
+}
+
+#[test]
+fn batches_with_more_keys_than_payloads_are_rejected() {
+    let columns = |keys: usize, payloads: usize| {
+        let raw = pb::DeltaEntries {
+            keys: vec![Bytes::from_static(b"k"); keys],
+            payloads: vec![Bytes::from_static(b"v"); payloads],
+        }
+        .encode_to_vec();
+        deltas(Compression::None, raw.len() as u64, raw)
+    };
+    assert_eq!(err(columns(2, 1)), GossipDecodeError::ColumnsMismatch { keys: 2, payloads: 1 });
+    assert_eq!(err(columns(0, 3)), GossipDecodeError::ColumnsMismatch { keys: 0, payloads: 3 });
+    assert!(decode_frame(columns(3, 3)).is_ok());
 }
 
 #[test]
@@ -232,9 +269,54 @@ fn empty_zstd_batches_decode_to_nothing() {
         assert_eq!(msg.body, Body::Deltas { entries: vec![] });
         assert_eq!(
             err(deltas(Compression::Zstd, 5, blob)),
-            GossipDecodeError::LengthMismatch { declared: 5, actual: 0 }
+            GossipDecodeError::LengthMismatch { field: "Deltas.raw_len", declared: 5, actual: 0 }
         );
     }
+}
+
+fn compressed(raw_len: u64, data: Vec<u8>) -> pb::GossipFrame {
+    frame(PbBody::Compressed(pb::Compressed { raw_len, data: data.into() }))
+}
+
+/// `inner` encoded and zstd-compressed as a `Compressed` body.
+fn wrap(inner: pb::GossipFrame) -> pb::GossipFrame {
+    let raw = inner.encode_to_vec();
+    compressed(raw.len() as u64, zstd::bulk::compress(&raw, 3).unwrap())
+}
+
+#[test]
+fn compressed_bodies_are_checked_like_batches() {
+    let inner = frame(PbBody::Want(pb::Want { keys: vec![] }));
+    assert_eq!(decode_frame(wrap(inner.clone())).unwrap().1.body, Body::Want { keys: vec![] });
+
+    // The declared length is checked before anything is decompressed.
+    let declared = (16 << 20) + 1;
+    assert_eq!(
+        err(compressed(declared, vec![0xff; 8])),
+        GossipDecodeError::TooLarge { field: "Compressed.raw_len", declared, max: 16 << 20 }
+    );
+    assert!(matches!(
+        err(compressed(10, vec![0xde, 0xad, 0xbe, 0xef])),
+        GossipDecodeError::Decompress { field: "Compressed.data", .. }
+    ));
+    let raw = inner.encode_to_vec();
+    let packed = zstd::bulk::compress(&raw, 3).unwrap();
+    let declared = raw.len() as u64 + 1;
+    assert_eq!(
+        err(compressed(declared, packed)),
+        GossipDecodeError::LengthMismatch {
+            field: "Compressed.raw_len",
+            declared,
+            actual: raw.len()
+        }
+    );
+
+    // What it holds must be a frame with a plain body.
+    let garbage = zstd::bulk::compress(&[0x0a, 100, 1], 3).unwrap();
+    assert!(matches!(err(compressed(3, garbage)), GossipDecodeError::CompressedBody(_)));
+    let empty = pb::GossipFrame { body: None, ..inner.clone() };
+    assert_eq!(err(wrap(empty)), GossipDecodeError::MissingBody);
+    assert_eq!(err(wrap(wrap(inner))), GossipDecodeError::NestedCompression);
 }
 
 /// Decodes `wire` as a frame and converts it if it decodes.

@@ -160,6 +160,30 @@ fn realistic_crdt_deltas_compress_to_under_a_third() {
 }
 
 #[test]
+fn large_lists_and_wants_travel_compressed() {
+    // Keys share prefixes, so a big list or want shrinks; windows and
+    // digests do not, so the gain is smaller than for state.
+    let key = |i: u32| format!("note/agent-{:03}/{i:08}", i % 97).into_bytes();
+    let nodes = (0..300u32).map(|i| (17, i * 7, vec![(key(i), [i as u8; 8])])).collect();
+    let keys = (0..300u32).map(|i| (key(i), Some([i as u8; 32]))).collect();
+    for body in [Body::Keys { nodes }, Body::Want { keys }] {
+        let msg = Message { session: 2, seq: 5, body };
+        let frame = encode_frame(NodeId(1), &msg);
+        let Some(gossip_frame::Body::Compressed(packed)) = &frame.body else {
+            panic!("not compressed: {:?}", frame.body.map(|_| ()))
+        };
+        assert!(packed.data.len() < packed.raw_len as usize * 3 / 4, "{}", packed.data.len());
+        assert_eq!(decode_frame(through_wire(&frame)).unwrap().1, msg);
+    }
+    // Windows of child hashes are random: no gain, the body stays plain.
+    let nodes = (0..300u32).map(|i| (i, [(i * 31).to_be_bytes().repeat(2).try_into().unwrap(); 2]));
+    let msg =
+        Message { session: 2, seq: 5, body: Body::Children { level: 12, nodes: nodes.collect() } };
+    let frame = encode_frame(NodeId(1), &msg);
+    assert_eq!(decode_frame(through_wire(&frame)).unwrap().1, msg);
+}
+
+#[test]
 fn descriptor_set_holds_the_gossip_file() {
     let name = b"synod/gossip/v1/gossip.proto";
     assert!(synod_proto::FILE_DESCRIPTOR_SET.windows(name.len()).any(|w| w == name));

@@ -1,6 +1,6 @@
 //! Messages of an anti-entropy session.
 
-use crate::merkle::{Digest, SignedRoot};
+use crate::merkle::{Digest, SignedRoot, Window, WINDOW_BYTES};
 
 /// One message of session `session`. Messages alternate strictly between
 /// the two sides (stop-and-wait): every message answers the peer's previous
@@ -16,26 +16,30 @@ pub struct Message {
     pub body: Body,
 }
 
-/// A leaf's `(key, entry digest)` pairs, sorted by key.
-pub type LeafEntries = Vec<(Vec<u8>, Digest)>;
+/// A subtree's `(key, window of the entry digest)` pairs, sorted by key.
+pub type SubtreeEntries = Vec<(Vec<u8>, Window)>;
 
 /// The content of a [`Message`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
     /// The sender's (optionally signed) Merkle root. Sent first by each side.
     Root(SignedRoot),
-    /// The sender's hashes of the children of `nodes` at `level`; the
-    /// receiver descends only into the children whose hashes differ.
+    /// Windows of the sender's hashes of the children of `nodes` at
+    /// `level`; the receiver descends only into the children whose windows
+    /// differ. `level` may lie below the stored leaves
+    /// ([`MerkleTree::subtree`](crate::merkle::MerkleTree::subtree)).
     Children {
         /// Level of the parent nodes (0 = root).
         level: u8,
-        /// `(parent index, [left child hash, right child hash])`.
-        nodes: Vec<(u32, [Digest; 2])>,
+        /// `(parent index, [left child window, right child window])`.
+        nodes: Vec<(u32, [Window; 2])>,
     },
-    /// The sender's `(key, entry digest)` pairs of leaves that differ.
+    /// The sender's keys below subtrees that differ, each with a window of
+    /// its entry digest: sent instead of descending further when listing
+    /// the keys is cheaper.
     Keys {
-        /// `(leaf index, entries of that leaf sorted by key)`.
-        leaves: Vec<(u32, LeafEntries)>,
+        /// `(level, index, entries sorted by key)` of each subtree's root.
+        nodes: Vec<(u8, u32, SubtreeEntries)>,
     },
     /// Keys the sender lacks or holds differently, with its entry digest
     /// (`None`: lacks it) as a hint for computing a delta.
@@ -75,7 +79,7 @@ impl Body {
         match self {
             Body::Root(_) => 8 + 32 + 1 + 8 + 64,
             Body::Children { nodes, .. } => 1 + nodes.len() * CHILDREN_ENTRY_BYTES,
-            Body::Keys { leaves } => leaves.iter().map(|(_, e)| leaf_size_bytes(e)).sum(),
+            Body::Keys { nodes } => nodes.iter().map(|(_, _, e)| subtree_size_bytes(e)).sum(),
             Body::Want { keys } => keys.iter().map(|(k, _)| want_size_bytes(k)).sum(),
             Body::Deltas { entries } => entries.iter().map(|(k, p)| delta_size_bytes(k, p)).sum(),
             Body::Ack | Body::Done => 1,
@@ -84,10 +88,15 @@ impl Body {
     }
 }
 
-pub(super) const CHILDREN_ENTRY_BYTES: usize = 4 + 64;
+pub(super) const CHILDREN_ENTRY_BYTES: usize = 4 + 2 * WINDOW_BYTES;
 
-pub(super) fn leaf_size_bytes(entries: &[(Vec<u8>, Digest)]) -> usize {
-    8 + entries.iter().map(|(k, _)| 4 + k.len() + 32).sum::<usize>()
+pub(super) fn subtree_size_bytes(entries: &[(Vec<u8>, Window)]) -> usize {
+    8 + entries.iter().map(|(k, _)| key_size_bytes(k)).sum::<usize>()
+}
+
+/// One `(key, window)` pair of a `Keys` message.
+pub(super) fn key_size_bytes(key: &[u8]) -> usize {
+    2 + key.len() + WINDOW_BYTES
 }
 
 pub(super) fn want_size_bytes(key: &[u8]) -> usize {

@@ -6,13 +6,24 @@
 //! 1. each side sends its [`SignedRoot`](crate::merkle::SignedRoot); a side
 //!    that knows the peer's public key verifies it before merging anything,
 //!    and equal roots end the session after one message each way;
-//! 2. the sides exchange the hashes of the children of differing nodes,
-//!    level by level, descending only into subtrees that differ;
-//! 3. at the leaves, one side sends its `(key, entry digest)` pairs; the
-//!    other answers with the keys it wants and ships its own deltas (full
-//!    state for keys the peer lacks, via [`Replica::delta_for`]);
+//! 2. the sides exchange 8-byte windows of the hashes of the children of
+//!    differing nodes, level by level, descending only into subtrees that
+//!    differ — past the stored leaves if need be
+//!    ([`MerkleTree::subtree`](crate::merkle::MerkleTree::subtree));
+//! 3. once listing a differing subtree's keys is cheaper than descending
+//!    further (about one key left), one side sends its `(key, window of
+//!    the entry digest)` pairs; the other answers with the keys it wants,
+//!    with its full entry digests, and ships its own deltas (full state
+//!    for keys the peer lacks, via [`Replica::delta_for`]; for keys it
+//!    holds differently, via [`Replica::delta_for_partial`], since only a
+//!    window of the peer's digest is known);
 //! 4. deltas travel in batches bounded by [`Config::batch_bytes_max`], and
 //!    the session ends with [`Effect::Done`] on both sides.
+//!
+//! Lists, wants and deltas are held back until they fill a batch or the
+//! side has nothing else to send, so that they travel in a few large
+//! messages rather than a few per level; wants and deltas go sorted by
+//! key, which helps the wire's compression.
 //!
 //! Batches are left uncompressed: compressing them (zstd) is the node's
 //! business, on the wire. Messages may be lost or duplicated: the side
@@ -58,8 +69,10 @@ mod replica;
 mod session;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_descent;
 
 pub use config::{Config, ConfigError, BATCH_BYTES_MIN};
-pub use message::{Body, LeafEntries, Message};
+pub use message::{Body, Message, SubtreeEntries};
 pub use replica::{ApplyError, Replica};
 pub use session::{AntiEntropySession, Auth, Effect, Outcome, SessionError};

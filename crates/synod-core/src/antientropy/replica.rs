@@ -1,6 +1,6 @@
 //! What an anti-entropy session needs from the store it repairs.
 
-use crate::merkle::{Digest, MerkleTree};
+use crate::merkle::{Digest, MerkleTree, PartialDigest};
 
 /// A keyed store whose contents are summarized by a [`MerkleTree`].
 ///
@@ -15,6 +15,21 @@ pub trait Replica {
     /// then the payload must be the key's full state. Returns `None` when
     /// the store does not hold `key` (any more).
     fn delta_for(&self, key: &[u8], peer: Option<&Digest>) -> Option<Vec<u8>>;
+
+    /// [`delta_for`](Replica::delta_for) when the peer holds `key` but only
+    /// a window of its entry digest is known (the session compares 8-byte
+    /// windows while it descends, see [`crate::merkle::Window`]).
+    ///
+    /// The default ships the full state, which is always correct. A store
+    /// that finds deltas by the peer's digest may look the window up with
+    /// [`PartialDigest::matches`]: a false match (probability 2^-64) yields
+    /// a delta from the wrong starting point, which the peer merges
+    /// harmlessly (a join) and which leaves it behind only until the next
+    /// session, since that one compares another window.
+    fn delta_for_partial(&self, key: &[u8], peer: &PartialDigest) -> Option<Vec<u8>> {
+        let _ = peer;
+        self.delta_for(key, None)
+    }
 
     /// Merges `payload` into `key` and updates the tree; returns whether
     /// the key's state changed.

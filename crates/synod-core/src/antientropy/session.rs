@@ -1,16 +1,17 @@
 //! One anti-entropy session between this replica and a peer.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 
-use super::message::{
-    delta_size_bytes, leaf_size_bytes, want_size_bytes, Body, LeafEntries, Message,
-    CHILDREN_ENTRY_BYTES,
-};
+use self::held::Held;
+use super::message::{Body, Message};
 use super::{ApplyError, Config, Replica};
 use crate::merkle::{Digest, SignedRoot, VerifyError};
 use crate::{NodeId, Time, TimerKind, TimerTable};
+
+mod descent;
+mod held;
 
 /// What the driver must do for the session.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,13 +109,16 @@ impl TimerKind for Timer {
 }
 
 /// A sans-IO anti-entropy session: exchange roots, descend the Merkle
-/// trees level by level into differing subtrees only, compare the keys of
-/// differing leaves, then ship deltas both ways (full state for keys the
-/// peer lacks) in batches bounded by `batch_bytes_max`.
+/// trees level by level into differing subtrees only (comparing 8-byte
+/// windows of the hashes, and going below the stored leaves while a
+/// differing subtree holds more than a key or two), compare the keys of
+/// the subtrees reached, then ship deltas both ways (full state for keys
+/// the peer lacks) in batches bounded by `batch_bytes_max`.
 ///
 /// The two sides alternate strictly (stop-and-wait); the side whose message
 /// is unanswered resends it every `retry_ms`, and a side that receives the
-/// message its last one answered sends that answer again. Each message is
+/// message its last one answered sends that answer again (at most once per
+/// half `retry_ms`, so that duplicates do not multiply). Each message is
 /// processed once, so payloads are applied once per session; a finished
 /// side keeps answering resends with its final message.
 ///
@@ -133,7 +137,13 @@ pub struct AntiEntropySession {
     /// Whether the peer's root has been received and (if required) verified.
     peer_trusted: bool,
     outbox: VecDeque<Body>,
+    /// Lists, wants and deltas held back until they fill a batch or the
+    /// outbox runs dry.
+    held: Held,
     last_sent: Option<Message>,
+    /// When `last_sent` last went out, to answer a burst of stale copies
+    /// of the peer's message only once.
+    last_sent_at: Time,
     attempts: u32,
     timers: TimerTable<Timer, 1>,
     outcome: Outcome,
@@ -174,7 +184,9 @@ impl AntiEntropySession {
             auth,
             peer_trusted: false,
             outbox: VecDeque::new(),
+            held: Held::default(),
             last_sent: None,
+            last_sent_at: Time(0),
             attempts: 0,
             timers: TimerTable::default(),
             outcome: Outcome::default(),
@@ -214,7 +226,7 @@ impl AntiEntropySession {
             return;
         }
         self.attempts += 1;
-        self.resend_last();
+        self.resend_last(now);
         self.timers.set(Timer::Retry, now.plus_ms(self.config.retry_ms));
     }
 
@@ -231,8 +243,14 @@ impl AntiEntropySession {
         }
         let expected = self.last_sent.as_ref().map_or(1, |m| m.seq + 1);
         if msg.seq + 2 == expected {
-            // The peer did not get our answer to this message: answer again.
-            self.resend_last();
+            // The peer did not get our answer to this message: answer again
+            // — unless we just did. A peer resends only every `retry_ms`;
+            // copies arriving sooner are the network's duplicates, and
+            // answering each would double the traffic at every step when
+            // the network duplicates everything.
+            if now >= self.last_sent_at.plus_ms(self.config.retry_ms / 2) {
+                self.resend_last(now);
+            }
             return;
         }
         if msg.seq != expected || self.finished {
@@ -244,6 +262,9 @@ impl AntiEntropySession {
         };
         if self.finished {
             return;
+        }
+        if self.outbox.is_empty() {
+            self.release_held(true);
         }
         match self.outbox.pop_front() {
             Some(body) => self.send(expected + 1, body, now),
@@ -265,7 +286,7 @@ impl AntiEntropySession {
         match body {
             Body::Root(root) => return self.step_root(replica, root),
             Body::Children { level, nodes } => self.step_children(replica.tree(), level, nodes)?,
-            Body::Keys { leaves } => self.step_keys(replica, leaves)?,
+            Body::Keys { nodes } => self.step_keys(replica, nodes)?,
             Body::Want { keys } => self.step_want(replica, keys),
             Body::Deltas { entries } => self.step_deltas(replica, entries)?,
             Body::Ack => return Ok(true),
@@ -304,77 +325,9 @@ impl AntiEntropySession {
             let mine = self.my_root(replica);
             self.outbox.push_back(Body::Root(mine));
         } else {
-            self.outbox
-                .push_back(Body::Children { level: 0, nodes: vec![(0, tree.children(0, 0))] });
+            self.open(tree, 0, vec![tree.subtree(0, 0)]);
         }
         Ok(false)
-    }
-
-    fn step_children(
-        &mut self,
-        tree: &crate::merkle::MerkleTree,
-        level: u8,
-        nodes: Vec<(u32, [Digest; 2])>,
-    ) -> Result<(), SessionError> {
-        if level >= tree.depth() || nodes.iter().any(|(i, _)| u64::from(*i) >> level != 0) {
-            return Err(self.violation(&format!("bad node at level {level}")));
-        }
-        let differing: Vec<u32> = nodes
-            .iter()
-            .flat_map(|(index, hashes)| tree.differing_children(level, *index, hashes))
-            .collect();
-        let child_level = level + 1;
-        if child_level == tree.depth() {
-            let leaves: Vec<_> = differing
-                .into_iter()
-                .map(|leaf| {
-                    (leaf, tree.leaf_entries(leaf).iter().map(|(k, d)| (k.clone(), *d)).collect())
-                })
-                .collect();
-            for chunk in self.chunk(leaves, |(_, e): &(u32, Vec<_>)| leaf_size_bytes(e)) {
-                self.outbox.push_back(Body::Keys { leaves: chunk });
-            }
-        } else {
-            let nodes: Vec<_> =
-                differing.into_iter().map(|c| (c, tree.children(child_level, c))).collect();
-            for chunk in self.chunk(nodes, |_| CHILDREN_ENTRY_BYTES) {
-                self.outbox.push_back(Body::Children { level: child_level, nodes: chunk });
-            }
-        }
-        Ok(())
-    }
-
-    fn step_keys<R: Replica>(
-        &mut self,
-        replica: &R,
-        leaves: Vec<(u32, LeafEntries)>,
-    ) -> Result<(), SessionError> {
-        let tree = replica.tree();
-        let mut want = Vec::new();
-        let mut ship = Vec::new();
-        for (leaf, entries) in leaves {
-            if leaf >= tree.leaf_count() {
-                return Err(self.violation(&format!("leaf {leaf} out of range")));
-            }
-            let theirs: BTreeMap<Vec<u8>, Digest> = entries.into_iter().collect();
-            let mine = tree.leaf_entries(leaf);
-            for (key, digest) in mine {
-                if theirs.get(key) != Some(digest) {
-                    ship.extend(replica.delta_for(key, theirs.get(key)).map(|p| (key.clone(), p)));
-                }
-            }
-            for (key, digest) in theirs {
-                if mine.get(&key) != Some(&digest) {
-                    let my_digest = mine.get(&key).copied();
-                    want.push((key, my_digest));
-                }
-            }
-        }
-        for chunk in self.chunk(want, |(k, _): &(Vec<u8>, _)| want_size_bytes(k)) {
-            self.outbox.push_back(Body::Want { keys: chunk });
-        }
-        self.push_deltas(ship);
-        Ok(())
     }
 
     fn step_want<R: Replica>(&mut self, replica: &R, keys: Vec<(Vec<u8>, Option<Digest>)>) {
@@ -382,7 +335,7 @@ impl AntiEntropySession {
             .into_iter()
             .filter_map(|(key, hint)| replica.delta_for(&key, hint.as_ref()).map(|p| (key, p)))
             .collect();
-        self.push_deltas(ship);
+        self.hold_deltas(ship);
     }
 
     fn step_deltas<R: Replica>(
@@ -397,33 +350,6 @@ impl AntiEntropySession {
             }
         }
         Ok(())
-    }
-
-    fn push_deltas(&mut self, ship: Vec<(Vec<u8>, Vec<u8>)>) {
-        for chunk in self.chunk(ship, |(k, p): &(Vec<u8>, Vec<u8>)| delta_size_bytes(k, p)) {
-            self.outbox.push_back(Body::Deltas { entries: chunk });
-        }
-    }
-
-    /// Splits `items` into runs whose sizes sum to at most `batch_bytes_max`
-    /// (an item larger than that travels alone).
-    fn chunk<T>(&self, items: Vec<T>, size: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
-        let mut chunks: Vec<Vec<T>> = Vec::new();
-        let mut bytes = 0;
-        for item in items {
-            let item_bytes = size(&item);
-            match chunks.last_mut() {
-                Some(last) if bytes + item_bytes <= self.config.batch_bytes_max => {
-                    last.push(item);
-                    bytes += item_bytes;
-                }
-                _ => {
-                    chunks.push(vec![item]);
-                    bytes = item_bytes;
-                }
-            }
-        }
-        chunks
     }
 
     fn my_root<R: Replica>(&self, replica: &R) -> SignedRoot {
@@ -443,7 +369,7 @@ impl AntiEntropySession {
         let terminal = matches!(body, Body::Done | Body::Abort { .. });
         self.last_sent = Some(Message { session: self.session, seq, body });
         self.attempts = 0;
-        self.resend_last();
+        self.resend_last(now);
         if terminal {
             self.timers.stop(Timer::Retry);
         } else {
@@ -451,7 +377,8 @@ impl AntiEntropySession {
         }
     }
 
-    fn resend_last(&mut self) {
+    fn resend_last(&mut self, now: Time) {
+        self.last_sent_at = now;
         if let Some(msg) = &self.last_sent {
             self.outcome.bytes_sent += msg.size_bytes() as u64;
             self.effects.push(Effect::Send { to: self.peer, msg: msg.clone() });

@@ -76,6 +76,25 @@ fn entry_digest_separates_fields() {
     assert_eq!(entry_digest(b"a", b"1", &v), entry_digest(b"a", b"1", &v));
 }
 
+#[test]
+fn a_window_is_a_quarter_of_the_digest_chosen_by_the_session() {
+    let digest: Digest = std::array::from_fn(|i| i as u8);
+    for session in 0..64 {
+        let partial = PartialDigest::of(&digest, session);
+        let at = partial.offset();
+        assert!(at.is_multiple_of(WINDOW_BYTES) && at < 32);
+        assert_eq!(partial.window(), &digest[at..at + WINDOW_BYTES]);
+        assert_eq!(window_of(&digest, session), *partial.window());
+        assert!(partial.matches(&digest));
+        // Another digest matches only if it agrees inside the window.
+        let mut other = digest;
+        other[(at + 8) % 32] ^= 1;
+        assert!(partial.matches(&other), "a change outside the window is not seen");
+        other[at] ^= 1;
+        assert!(!partial.matches(&other));
+    }
+}
+
 fn entries() -> impl Strategy<Value = BTreeMap<Vec<u8>, u8>> {
     prop::collection::btree_map(prop::collection::vec(any::<u8>(), 0..6), 0u8..4, 0..60)
 }

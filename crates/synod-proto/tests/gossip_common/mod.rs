@@ -10,7 +10,7 @@ pub mod workload;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use synod_core::antientropy::{Body, Message};
-use synod_core::merkle::{Digest, SignedRoot};
+use synod_core::merkle::{Digest, SignedRoot, Window};
 use synod_core::NodeId;
 
 /// Any `u64`, biased towards 0, small values and `u64::MAX`.
@@ -26,6 +26,11 @@ pub fn node_id() -> impl Strategy<Value = NodeId> {
 /// Any SHA-256 digest.
 pub fn digest() -> impl Strategy<Value = Digest> {
     any::<[u8; 32]>()
+}
+
+/// Any digest window.
+pub fn window() -> impl Strategy<Value = Window> {
+    any::<Window>()
 }
 
 /// A key, possibly empty.
@@ -59,10 +64,10 @@ pub fn root() -> impl Strategy<Value = SignedRoot> {
 pub fn body() -> impl Strategy<Value = Body> {
     prop_oneof![
         root().prop_map(Body::Root),
-        (any::<u8>(), vec((any::<u32>(), [digest(), digest()]), 0..8))
+        (any::<u8>(), vec((any::<u32>(), [window(), window()]), 0..8))
             .prop_map(|(level, nodes)| Body::Children { level, nodes }),
-        vec((any::<u32>(), vec((key(), digest()), 0..6)), 0..6)
-            .prop_map(|leaves| Body::Keys { leaves }),
+        vec((any::<u8>(), any::<u32>(), vec((key(), window()), 0..6)), 0..6)
+            .prop_map(|nodes| Body::Keys { nodes }),
         vec((key(), proptest::option::of(digest())), 0..8).prop_map(|keys| Body::Want { keys }),
         vec((key(), payload()), 0..12).prop_map(|entries| Body::Deltas { entries }),
         Just(Body::Ack),
