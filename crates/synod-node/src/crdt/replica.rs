@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use synod_core::antientropy::{ApplyError, Replica};
-use synod_core::merkle::{Digest, MerkleTree, DEPTH_DEFAULT};
+use synod_core::merkle::{Digest, MerkleTree, PartialDigest, DEPTH_DEFAULT};
 use synod_core::NodeId;
 
 use super::object::{CrdtKind, CrdtObject, CrdtOp, KindMismatch};
@@ -267,15 +267,13 @@ impl CrdtReplica {
     }
 }
 
-impl Replica for CrdtReplica {
-    fn tree(&self) -> &MerkleTree {
-        &self.tree
-    }
-
-    fn delta_for(&self, key: &[u8], peer: Option<&Digest>) -> Option<Vec<u8>> {
+impl CrdtReplica {
+    /// The join of the deltas since the first remembered digest that
+    /// `is_peer` accepts, or else the full state.
+    fn delta_since(&self, key: &[u8], is_peer: impl Fn(&Digest) -> bool) -> Option<Vec<u8>> {
         let slot = self.slots.get(std::str::from_utf8(key).ok()?)?;
-        if let (Some(peer), Some(history)) = (peer, &slot.history) {
-            if let Some(start) = history.iter().position(|(before, _)| before == peer) {
+        if let Some(history) = &slot.history {
+            if let Some(start) = history.iter().position(|(before, _)| is_peer(before)) {
                 let mut deltas = history.iter().skip(start).map(|(_, d)| d);
                 let first = deltas.next().expect("position found an entry");
                 if start + 1 == history.len() {
@@ -290,6 +288,20 @@ impl Replica for CrdtReplica {
             }
         }
         Some(slot.encoded.clone())
+    }
+}
+
+impl Replica for CrdtReplica {
+    fn tree(&self) -> &MerkleTree {
+        &self.tree
+    }
+
+    fn delta_for(&self, key: &[u8], peer: Option<&Digest>) -> Option<Vec<u8>> {
+        self.delta_since(key, |before| peer == Some(before))
+    }
+
+    fn delta_for_partial(&self, key: &[u8], peer: &PartialDigest) -> Option<Vec<u8>> {
+        self.delta_since(key, |before| peer.matches(before))
     }
 
     fn apply(&mut self, key: &[u8], payload: &[u8]) -> Result<bool, ApplyError> {
