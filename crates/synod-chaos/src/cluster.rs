@@ -53,6 +53,11 @@ pub struct ClusterOptions {
     /// `--gossip-interval` of the CRDT anti-entropy; `None` keeps the
     /// node's default (1 s).
     pub gossip_interval: Option<Duration>,
+    /// `--probe-interval` of SWIM; `None` keeps the node's default (1 s).
+    pub probe_interval: Option<Duration>,
+    /// Seal SWIM datagrams with a cluster key written to `cluster.key`
+    /// in the cluster's directory.
+    pub cluster_key: bool,
 }
 
 impl Default for ClusterOptions {
@@ -66,6 +71,8 @@ impl Default for ClusterOptions {
             seed: 1,
             start_timeout: Duration::from_secs(30),
             gossip_interval: None,
+            probe_interval: None,
+            cluster_key: false,
         }
     }
 }
@@ -172,6 +179,12 @@ impl Cluster {
         let ids: Vec<u64> = (1..=options.nodes).collect();
         let client_certs = if options.tls { Some(cluster_certs(&root, &ids)?) } else { None };
         let config = write_config(&root, &options)?;
+        if options.cluster_key {
+            let key: String =
+                (0..32).map(|i| format!("{:02x}", (i * 37 + options.seed) as u8)).collect();
+            std::fs::write(root.join("cluster.key"), key)
+                .map_err(|e| format!("writing the cluster key: {e}"))?;
+        }
         let mut reserved = BTreeMap::new();
         for &id in &ids {
             reserved.insert(id, (reserve_port()?, reserve_port()?));
@@ -190,7 +203,16 @@ impl Cluster {
                 .filter(|&&j| j != id)
                 .map(|&j| format!("n{j}={}", proxies[&(id, j)].address()))
                 .collect();
-            let spec = NodeSpec { id, grpc, http, peers: peers.join(","), root: &root };
+            let swim_seeds: Vec<String> =
+                ids.iter().filter(|&&j| j != id).map(|&j| grpc_ports[&j].to_string()).collect();
+            let spec = NodeSpec {
+                id,
+                grpc,
+                http,
+                peers: peers.join(","),
+                swim_seeds: swim_seeds.join(","),
+                root: &root,
+            };
             let args = spec.args(&options, config.as_deref());
             let launch = Launch {
                 binary: binary.clone(),
@@ -430,6 +452,9 @@ struct NodeSpec<'a> {
     http: SocketAddr,
     /// `n2=<proxy>,n3=<proxy>`.
     peers: String,
+    /// The other nodes' own addresses: SWIM speaks UDP, which the TCP
+    /// proxies do not carry, so membership goes direct.
+    swim_seeds: String,
     root: &'a Path,
 }
 
@@ -456,6 +481,13 @@ impl NodeSpec<'_> {
         }
         if let Some(every) = options.snapshot_every {
             flag("--snapshot-every", every.to_string().into());
+        }
+        flag("--swim-seeds", self.swim_seeds.clone().into());
+        if let Some(interval) = options.probe_interval {
+            flag("--probe-interval", format!("{}ms", interval.as_millis()).into());
+        }
+        if options.cluster_key {
+            flag("--cluster-key-file", self.root.join("cluster.key").into());
         }
         if let Some(interval) = options.gossip_interval {
             flag("--gossip-interval", format!("{}ms", interval.as_millis()).into());

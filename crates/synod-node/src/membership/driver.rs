@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use synod_core::failure::{Config as PhiConfig, FailureDetectors};
-use synod_core::swim::{Effect, MemberEvent, MemberInfo, Message, Metadata, PushPull, Swim};
+use synod_core::swim::{
+    Effect, MemberEvent, MemberInfo, Message, Metadata, PushPull, Swim, Update,
+};
 use synod_core::{NodeId, Time};
 use synod_proto::membership::v1 as pb;
 use synod_proto::membership::v1::membership_client::MembershipClient;
@@ -44,6 +46,9 @@ pub(crate) struct DriverParts {
     pub phi: PhiConfig,
 }
 
+/// How often the published view is refreshed without an event.
+const VIEW_REFRESH: Duration = Duration::from_millis(250);
+
 /// Rate limit of the log line per drop reason.
 const DROP_LOG_EVERY: Duration = Duration::from_secs(10);
 
@@ -62,12 +67,17 @@ pub(crate) async fn run(parts: DriverParts) {
     } = parts;
     let me = swim.id();
     let my_addr = swim.addr();
+    let metadata_max = swim.config().metadata_bytes_max;
     let epoch = Instant::now();
     let now = || Time(epoch.elapsed().as_millis() as u64);
     let mut detectors = FailureDetectors::new(phi).expect("validated with the node config");
     let mut dropped_logged: HashMap<&'static str, Instant> = HashMap::new();
     let mut leaving: Vec<oneshot::Sender<()>> = Vec::new();
     let mut buf = vec![0u8; DATAGRAM_BYTES_MAX + 1];
+    // Changes without an event (our own refutation, phi values) reach the
+    // view at this pace.
+    let mut refresh = tokio::time::interval(VIEW_REFRESH);
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let initial: Vec<SocketAddr> =
         seeds.borrow_and_update().iter().copied().filter(|a| *a != my_addr).collect();
     swim.join(&initial, now());
@@ -102,7 +112,7 @@ pub(crate) async fn run(parts: DriverParts) {
         tokio::select! {
             received = socket.recv_from(&mut buf) => {
                 let Ok((len, from)) = received else { continue };
-                match open(&sealer, &buf[..len]) {
+                match open(&sealer, &buf[..len], metadata_max) {
                     Ok(msg) => {
                         metrics::counter!("synod_swim_datagrams_received_total").increment(1);
                         if msg.from() != me {
@@ -138,8 +148,7 @@ pub(crate) async fn run(parts: DriverParts) {
                 swim.join(&fresh, now());
             }
             _ = sleep_until(deadline) => swim.handle_timeout(now()),
-            // Refresh phi values in the view now and then.
-            _ = tokio::time::sleep(Duration::from_secs(1)) => publish(&swim, &detectors, now(), &view),
+            _ = refresh.tick() => publish(&swim, &detectors, now(), &view),
         }
     }
 }
@@ -156,14 +165,25 @@ enum Drop {
     Seal(OpenError),
     Oversized(usize),
     Malformed(String),
+    OversizedMetadata(usize),
 }
 
-fn open(sealer: &Sealer, datagram: &[u8]) -> Result<Message, Drop> {
+fn open(sealer: &Sealer, datagram: &[u8], metadata_max: usize) -> Result<Message, Drop> {
     if datagram.len() > DATAGRAM_BYTES_MAX {
         return Err(Drop::Oversized(datagram.len()));
     }
     let payload = sealer.open(datagram).map_err(Drop::Seal)?;
-    decode_message(&payload).map_err(Drop::Malformed)
+    let msg = decode_message(&payload).map_err(Drop::Malformed)?;
+    // The core ignores such an update too; refusing the whole datagram
+    // here makes the reason visible.
+    for update in msg.updates() {
+        if let Update::Alive { meta, .. } = update {
+            if meta.data.len() > metadata_max {
+                return Err(Drop::OversizedMetadata(meta.data.len()));
+            }
+        }
+    }
+    Ok(msg)
 }
 
 fn dropped(reason: Drop, from: SocketAddr, logged: &mut HashMap<&'static str, Instant>) {
@@ -173,6 +193,9 @@ fn dropped(reason: Drop, from: SocketAddr, logged: &mut HashMap<&'static str, In
             ("oversized", format!("datagram of {len}+ bytes exceeds {DATAGRAM_BYTES_MAX}"))
         }
         Drop::Malformed(e) => ("malformed", format!("undecodable message: {e}")),
+        Drop::OversizedMetadata(len) => {
+            ("oversized_metadata", format!("an update carries {len} bytes of metadata"))
+        }
     };
     metrics::counter!("synod_swim_datagrams_dropped_total", "reason" => label).increment(1);
     let last = logged.get(label).copied();

@@ -8,7 +8,7 @@
 //! address follows from its SWIM address; members also announce it in
 //! their metadata (`grpc=IP:PORT`).
 
-mod codec;
+pub mod codec;
 mod dial;
 mod driver;
 pub mod seal;
