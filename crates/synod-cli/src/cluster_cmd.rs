@@ -88,16 +88,17 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<ExitCode> {
             let r = client.members().await?;
             println!("node n{} (local health {}):", r.node_id, r.local_health);
             println!(
-                "  {:<6} {:<8} {:>11}  {:<22} metadata",
-                "id", "state", "incarnation", "address"
+                "  {:<6} {:<8} {:>11}  {:<22} {:>6}  metadata",
+                "id", "state", "incarnation", "address", "phi"
             );
             for m in &r.members {
                 println!(
-                    "  n{:<5} {:<8} {:>11}  {:<22} v{} {}",
+                    "  n{:<5} {:<8} {:>11}  {:<22} {:>6.2}  v{} {}",
                     m.id,
                     state_name(m.state),
                     m.incarnation,
                     m.address,
+                    m.phi.min(999.99),
                     m.metadata_version,
                     String::from_utf8_lossy(&m.metadata)
                 );
