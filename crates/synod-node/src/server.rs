@@ -123,6 +123,7 @@ impl SynodNode {
             tokio::spawn(crate::crdt::gossip::run(
                 gossip,
                 directory.clone(),
+                membership.clone(),
                 config.tls.clone(),
                 config.crdt.gossip_interval,
                 config.crdt.gossip_fanout,

@@ -28,6 +28,7 @@ use super::keys;
 use super::state::CrdtState;
 use crate::config::TlsFiles;
 use crate::kv::KvStateMachine;
+use crate::membership::MembershipHandle;
 use crate::{tls, Directory, NodeHandle};
 
 /// The longest one session may take, whatever its retries.
@@ -173,7 +174,12 @@ async fn finish(
         Err(err) => {
             metrics::counter!("synod_crdt_gossip_sessions_total", "role" => role, "result" => "failed")
                 .increment(1);
-            tracing::warn!(%peer, %err, "anti-entropy session failed");
+            if err.contains("no public key") {
+                // Normal for a moment after a member joins.
+                tracing::debug!(%peer, %err, "anti-entropy session refused");
+            } else {
+                tracing::warn!(%peer, %err, "anti-entropy session failed");
+            }
         }
     }
     // Also after a failure: what was merged stays merged.
@@ -239,10 +245,12 @@ impl Gossip for GossipService {
 }
 
 /// The initiating side: every `interval`, a session with each of up to
-/// `fanout` random peers, concurrently.
+/// `fanout` random peers, concurrently. Peers that SWIM holds dead or gone
+/// are skipped, so rounds are not spent on timeouts.
 pub async fn run(
     ctx: GossipContext,
     directory: Directory,
+    membership: MembershipHandle,
     tls: Option<TlsFiles>,
     interval: Duration,
     fanout: u32,
@@ -253,10 +261,12 @@ pub async fn run(
     loop {
         ticker.tick().await;
         let me = ctx.state.me();
+        let view = membership.view();
+        let gone = |id: NodeId| view.members.iter().any(|(m, _)| m.id == id && !m.state.is_live());
         let peers = directory
             .all()
             .into_iter()
-            .filter(|(id, _)| *id != me)
+            .filter(|(id, _)| *id != me && !gone(*id))
             .choose_multiple(&mut rand::rng(), fanout as usize);
         metrics::counter!("synod_crdt_gossip_rounds_total").increment(1);
         let mut sessions = tokio::task::JoinSet::new();
