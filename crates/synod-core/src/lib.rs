@@ -51,6 +51,7 @@ mod rng;
 pub mod swim;
 mod timer;
 mod types;
+pub mod vote;
 
 pub use rng::CoreRng;
 pub use timer::{TimerKind, TimerTable};
