@@ -98,6 +98,7 @@ pub async fn run(cmd: DevCommand) -> anyhow::Result<ExitCode> {
     }
     println!("data, certificates and logs in {}", dir.display());
     println!("try:  synod kv put hello world && synod kv get hello && synod cluster status");
+    println!("      synod crdt counter incr visits && synod cluster members");
     println!("Ctrl-C stops the cluster.");
     tokio::select! {
         r = crate::node_cmd::wait_for_signal() => r?,
