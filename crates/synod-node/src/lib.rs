@@ -16,6 +16,7 @@ mod driver;
 mod error;
 pub mod grpc;
 mod handle;
+pub mod hooks;
 pub mod http;
 pub mod kv;
 pub mod membership;
