@@ -9,3 +9,4 @@
 pub mod gossip;
 pub mod model;
 pub mod raft;
+pub mod swim;
