@@ -8,9 +8,8 @@
 //!   (SWIM §3.1, §5); "dead" everywhere takes the suspicion timeout more
 //!   (SWIM §4.2), which the target does not cover — measured and bounded;
 //! * Lifeguard cuts the false "dead" declarations a CPU-starved member
-//!   causes, against plain SWIM on the same seeds (Lifeguard §5; the
-//!   issue's 50× is not reached — the measured factor is asserted at a
-//!   lower floor and printed);
+//!   causes by at least 50× against plain SWIM on the same seeds
+//!   (Lifeguard §5; the factor is printed);
 //! * each member's load is flat from 10 to 1,000 members;
 //! * the checkers hold (nobody dead without faults, crashes detected
 //!   everywhere, partitions heal to agreement, refuting members end
@@ -122,7 +121,7 @@ fn lifeguard_cuts_the_false_deads_a_starved_member_causes() {
             g.false_dead().suspicions,
         );
         assert!(pc > 0, "the starved member must provoke false deads in plain SWIM");
-        assert!(ratio >= 10.0, "Lifeguard only cut false deads {ratio:.1}x");
+        assert!(ratio >= 50.0, "Lifeguard only cut false deads {ratio:.1}x");
         // Every run ended with every member alive everywhere: each member
         // that was suspected refuted and ended `Alive`.
         assert!(p.false_dead().suspicions > 0 && g.false_dead().suspicions > 0);

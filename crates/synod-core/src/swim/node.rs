@@ -269,10 +269,31 @@ impl Swim {
             return;
         }
         let (msg, updates) = msg.into_updates();
+        // A suspicion or death of ours older than our incarnation: the
+        // sender missed our refutation (it was starved or cut off while it
+        // went round). With the buddy system on, answer it directly, so its
+        // stale verdict does not run to its timeout.
+        let mine = self.incarnation();
+        let stale = self.config.lifeguard.buddy_system
+            && updates.iter().any(|u| match u {
+                Update::Suspect { id, incarnation, .. } | Update::Dead { id, incarnation, .. } => {
+                    *id == self.me && *incarnation < mine
+                }
+                _ => false,
+            });
         for update in updates {
             self.apply_update(update);
         }
+        if stale && !matches!(msg, Message::Ping { .. }) {
+            let alive = Message::Gossip { from: self.me, updates: vec![self.my_alive()] };
+            self.send(from, alive);
+        }
         match msg {
+            Message::Ping { seq, from: sender, to, .. } if stale && to == self.me => {
+                let mut piggyback: Vec<Update> = self.buddy_notice(sender).into_iter().collect();
+                piggyback.insert(0, self.my_alive());
+                self.send(from, Message::Ack { seq, from: self.me, piggyback });
+            }
             Message::Ping { seq, from: sender, to, .. } => self.on_ping(from, sender, seq, to),
             Message::IndirectPing { seq, from: sender, target, target_addr, nack, .. } => {
                 self.on_indirect_ping(from, sender, seq, target, target_addr, nack)

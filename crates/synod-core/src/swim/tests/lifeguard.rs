@@ -129,3 +129,34 @@ fn suspicion_timeout_shrinks_as_confirmations_arrive() {
         assert!(net.all_events(|e| is_dead(e) && e.member().id != id(9)).is_empty());
     }
 }
+
+// Buddy system, the other way round: a member that gossips a suspicion of
+// us older than our refutation missed the refutation (it was starved or
+// cut off meanwhile); we tell it directly, so its stale suspicion does not
+// run to the timeout and end in a false "dead".
+#[test]
+fn a_stale_accusation_is_answered_with_our_current_alive() {
+    use crate::swim::{Effect, Update};
+    for lifeguard in [Lifeguard::ALL, Lifeguard::OFF] {
+        let mut net = Net::joined(3, &patient(lifeguard), SEED, 5_000);
+        let now = Time(6_000);
+        let accuse = |inc| Message::Gossip {
+            from: id(1),
+            updates: vec![Update::Suspect { id: id(0), incarnation: inc, from: id(1) }],
+        };
+        let node = &mut net.nodes[0].swim;
+        node.handle_message(super::net::addr(1), accuse(0), now);
+        assert_eq!(node.incarnation(), 1, "refuted the fresh suspicion");
+        node.take_effects();
+        node.handle_message(super::net::addr(2), accuse(0), now);
+        let answered = node.take_effects().into_iter().any(|e| match e {
+            Effect::Send { to, msg } => to == super::net::addr(2)
+                && msg.updates().iter().any(
+                    |u| matches!(u, Update::Alive { id: who, incarnation: 1, .. } if *who == id(0)),
+                ),
+            _ => false,
+        });
+        assert_eq!(answered, lifeguard.buddy_system, "lifeguard {lifeguard:?}");
+        assert_eq!(node.incarnation(), 1, "a stale accusation raises nothing");
+    }
+}
