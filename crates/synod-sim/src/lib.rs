@@ -6,6 +6,7 @@
 //! A failing run prints its seed and the command that replays it.
 #![warn(missing_docs)]
 
+mod event_queue;
 pub mod gossip;
 pub mod model;
 pub mod raft;

@@ -1,8 +1,7 @@
 //! The simulated network and event queue: messages are dropped,
 //! duplicated, delayed (and so reordered) and cut by partitions.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::HashSet;
 
 use synod_core::raft::Message;
 use synod_core::NodeId;
@@ -44,54 +43,8 @@ pub enum Event {
     Membership,
 }
 
-struct Scheduled {
-    at: u64,
-    order: u64,
-    event: Event,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.order) == (other.at, other.order)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.order).cmp(&(self.at, self.order))
-    }
-}
-
-/// Pending events in time order (ties in scheduling order).
-#[derive(Default)]
-pub struct EventQueue {
-    heap: BinaryHeap<Scheduled>,
-    order: u64,
-}
-
-impl std::fmt::Debug for EventQueue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "EventQueue({} pending)", self.heap.len())
-    }
-}
-
-impl EventQueue {
-    /// Schedules `event` at global time `at` (ms).
-    pub fn push(&mut self, at: u64, event: Event) {
-        self.order += 1;
-        self.heap.push(Scheduled { at, order: self.order, event });
-    }
-
-    /// The next event, if any.
-    pub fn pop(&mut self) -> Option<(u64, Event)> {
-        self.heap.pop().map(|s| (s.at, s.event))
-    }
-}
+/// Pending events of this simulation.
+pub type EventQueue = crate::event_queue::EventQueue<Event>;
 
 /// Directed links that are cut.
 #[derive(Debug, Default)]

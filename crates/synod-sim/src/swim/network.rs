@@ -3,8 +3,6 @@
 //! two-sided partition; push-pull exchanges ride a reliable channel that
 //! only a partition, a crash or a starved end can break.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 
 use rand::Rng;
@@ -86,60 +84,8 @@ pub enum Event {
     },
 }
 
-struct Scheduled {
-    at: u64,
-    order: u64,
-    event: Event,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.order) == (other.at, other.order)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.order).cmp(&(self.at, self.order))
-    }
-}
-
-/// Pending events in time order, ties in scheduling order (so a run is a
-/// function of its seed).
-#[derive(Default)]
-pub struct EventQueue {
-    heap: BinaryHeap<Scheduled>,
-    order: u64,
-}
-
-impl std::fmt::Debug for EventQueue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "EventQueue({} pending)", self.heap.len())
-    }
-}
-
-impl EventQueue {
-    /// Schedules `event` at `at` ms.
-    pub fn push(&mut self, at: u64, event: Event) {
-        self.order += 1;
-        self.heap.push(Scheduled { at, order: self.order, event });
-    }
-
-    /// When the next event happens.
-    pub fn peek_at(&self) -> Option<u64> {
-        self.heap.peek().map(|s| s.at)
-    }
-
-    /// The next event, if any.
-    pub fn pop(&mut self) -> Option<(u64, Event)> {
-        self.heap.pop().map(|s| (s.at, s.event))
-    }
-}
+/// Pending events of this simulation.
+pub type EventQueue = crate::event_queue::EventQueue<Event>;
 
 /// Delay, loss and the partition.
 #[derive(Debug)]
