@@ -159,7 +159,7 @@ async fn crash_restart_freeze_and_hostile_datagrams() {
             from: NodeId(9),
             updates: vec![Update::Alive {
                 id: NodeId(9),
-                addr: socket.local_addr().unwrap(),
+                addr: synod_node::membership::to_address(socket.local_addr().unwrap()),
                 incarnation: 1,
                 meta: Metadata::new(vec![b'x'; 900]),
             }],

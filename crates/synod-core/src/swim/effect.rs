@@ -1,8 +1,7 @@
 //! Effects a SWIM member asks its driver to carry out, and the membership
 //! events it reports.
 
-use std::net::SocketAddr;
-
+use super::address::Address;
 use super::member::MemberInfo;
 use super::message::Message;
 
@@ -13,7 +12,7 @@ pub enum Effect {
     /// reordered; the protocol tolerates all three.
     Send {
         /// The destination.
-        to: SocketAddr,
+        to: Address,
         /// The message; its `size_bytes()` is within `datagram_bytes_max`.
         msg: Message,
     },
@@ -24,7 +23,7 @@ pub enum Effect {
     /// its own state. A failed exchange needs no report.
     PushPull {
         /// The peer.
-        to: SocketAddr,
+        to: Address,
     },
     /// The membership view changed.
     Event(MemberEvent),

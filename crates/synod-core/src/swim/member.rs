@@ -1,8 +1,8 @@
 //! What a member knows about each member: state, incarnation, address and
 //! versioned metadata, in a table that keeps the count of live members.
 
+use super::address::Address;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use bytes::Bytes;
 
@@ -67,7 +67,7 @@ pub struct MemberInfo {
     /// Its id.
     pub id: NodeId,
     /// Where it receives datagrams.
-    pub addr: SocketAddr,
+    pub addr: Address,
     /// Its state.
     pub state: MemberState,
     /// Its incarnation number: only the member raises it, to refute

@@ -8,8 +8,7 @@
 //! framing (a checksum, a label, encryption) must leave room for it when
 //! choosing `datagram_bytes_max`.
 
-use std::net::SocketAddr;
-
+use super::address::Address;
 use super::member::{MemberInfo, Metadata};
 use crate::NodeId;
 
@@ -35,7 +34,7 @@ pub enum Update {
         /// The member.
         id: NodeId,
         /// Where it receives datagrams.
-        addr: SocketAddr,
+        addr: Address,
         /// Its incarnation number.
         incarnation: u64,
         /// Its metadata.
@@ -137,7 +136,7 @@ pub enum Message {
         /// The member to probe.
         target: NodeId,
         /// Its address, used when the receiver does not know `target` yet.
-        target_addr: SocketAddr,
+        target_addr: Address,
         /// Send a [`Message::Nack`] if the target stays silent (Lifeguard,
         /// "Local Health Aware Probe").
         nack: bool,

@@ -31,7 +31,8 @@
 //!
 //! # Driving a member
 //!
-//! Addresses are [`SocketAddr`](std::net::SocketAddr)s; members are named
+//! Addresses are [`Address`]es (IP bytes and a port, plain data: the
+//! driver converts them to its sockets' type); members are named
 //! by [`NodeId`](crate::NodeId). After every input — [`Swim::join`],
 //! [`Swim::handle_message`], [`Swim::handle_timeout`] (at
 //! [`Swim::next_deadline`]), [`Swim::merge_push_pull`], [`Swim::leave`],
@@ -43,11 +44,10 @@
 //! * [`Effect::LeaveDone`] — a graceful leave finished.
 //!
 //! ```
-//! use std::net::SocketAddr;
-//! use synod_core::swim::{Effect, MemberState, Metadata, Swim, SwimConfig};
+//! use synod_core::swim::{Address, Effect, MemberState, Metadata, Swim, SwimConfig};
 //! use synod_core::{NodeId, Time};
 //!
-//! let addr = |i: u8| SocketAddr::from(([10, 0, 0, i], 7946));
+//! let addr = |i: u8| Address::from_ipv4([10, 0, 0, i], 7946);
 //! let meta = Metadata::new(&b"role=voter"[..]);
 //! let mut a = Swim::new(SwimConfig::default(), NodeId(1), addr(1), meta, 7);
 //! let mut b = Swim::new(SwimConfig::default(), NodeId(2), addr(2), Metadata::default(), 7);
@@ -88,6 +88,7 @@
 //! assert!(nodes.iter().all(|n| n.members().all(|m| m.state == MemberState::Alive)));
 //! ```
 
+mod address;
 mod awareness;
 mod broadcast;
 mod config;
@@ -104,6 +105,7 @@ mod sync;
 mod tests;
 mod update;
 
+pub use address::Address;
 pub use config::{ConfigError, Lifeguard, SwimConfig};
 pub use effect::{Effect, MemberEvent};
 pub use error::SwimError;

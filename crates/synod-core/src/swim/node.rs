@@ -4,8 +4,8 @@
 //! detection), `update.rs` (applying membership updates) and `sync.rs`
 //! (gossip tick, push-pull, leave).
 
+use super::address::Address;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use rand::Rng;
 
@@ -86,7 +86,7 @@ pub struct Swim {
     pub(super) probe: Option<Probe>,
     pub(super) relays: BTreeMap<u64, Relay>,
     pub(super) seq: u64,
-    pub(super) seeds: Vec<SocketAddr>,
+    pub(super) seeds: Vec<Address>,
     pub(super) timers: TimerTable<Timer, 7>,
     pub(super) effects: Vec<Effect>,
 }
@@ -104,7 +104,7 @@ impl Swim {
     pub fn new(
         config: SwimConfig,
         me: NodeId,
-        addr: SocketAddr,
+        addr: Address,
         meta: Metadata,
         rng_seed: u64,
     ) -> Swim {
@@ -150,7 +150,7 @@ impl Swim {
     }
 
     /// This member's address.
-    pub fn addr(&self) -> SocketAddr {
+    pub fn addr(&self) -> Address {
         self.my_info().addr
     }
 
@@ -208,7 +208,7 @@ impl Swim {
     /// ([`Effect::PushPull`]). With no seeds this member starts a cluster.
     /// Seeds are remembered: while no other member is known, the periodic
     /// push-pull retries them.
-    pub fn join(&mut self, seeds: &[SocketAddr], now: Time) {
+    pub fn join(&mut self, seeds: &[Address], now: Time) {
         self.touch(now);
         if self.phase != Phase::Active {
             return;
@@ -263,7 +263,7 @@ impl Swim {
     /// Processes a datagram from `from`. Piggybacked updates are applied
     /// first, so an answer can already carry a refutation. Messages that
     /// claim to come from this member are dropped.
-    pub fn handle_message(&mut self, from: SocketAddr, msg: Message, now: Time) {
+    pub fn handle_message(&mut self, from: Address, msg: Message, now: Time) {
         self.touch(now);
         if self.phase == Phase::Done || msg.from() == self.me {
             return;
@@ -393,7 +393,7 @@ impl Swim {
     /// `datagram_bytes_max`. Updates already in `msg` (buddy-system
     /// notices) go first; the queued update about the same member is
     /// skipped so it is not sent twice.
-    pub(super) fn send(&mut self, to: SocketAddr, mut msg: Message) {
+    pub(super) fn send(&mut self, to: Address, mut msg: Message) {
         let budget = self.config.datagram_bytes_max.saturating_sub(msg.size_bytes());
         let exclude = msg.updates().first().map(Update::subject);
         let limit = self.retransmit_limit();

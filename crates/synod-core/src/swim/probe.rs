@@ -9,8 +9,7 @@
 //! the end of the period a target that acked nowhere is suspected. Both
 //! the timeout and the period are stretched by the local health score.
 
-use std::net::SocketAddr;
-
+use super::address::Address;
 use super::awareness::HealthEvent;
 use super::node::{Phase, Timer};
 use super::{MemberState, Message, Swim};
@@ -34,7 +33,7 @@ pub(crate) struct Probe {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Relay {
     /// Where the request came from; acks and nacks go there.
-    pub(crate) requester: SocketAddr,
+    pub(crate) requester: Address,
     /// The requester's sequence number.
     pub(crate) requester_seq: u64,
     /// When to nack if the target has not acked; `None` once sent or if
@@ -132,7 +131,7 @@ impl Swim {
 
     /// Answers a ping meant for this member; the buddy system adds what we
     /// hold against the sender, so it can refute.
-    pub(super) fn on_ping(&mut self, from: SocketAddr, sender: NodeId, seq: u64, to: NodeId) {
+    pub(super) fn on_ping(&mut self, from: Address, sender: NodeId, seq: u64, to: NodeId) {
         if to != self.me {
             return;
         }
@@ -143,11 +142,11 @@ impl Swim {
     /// Probes `target` for `sender`, within `relays_max` requests at once.
     pub(super) fn on_indirect_ping(
         &mut self,
-        from: SocketAddr,
+        from: Address,
         sender: NodeId,
         seq: u64,
         target: NodeId,
-        target_addr: SocketAddr,
+        target_addr: Address,
         nack: bool,
     ) {
         if target == self.me || target == sender || self.relays.len() >= self.config.relays_max {

@@ -1,8 +1,7 @@
 //! Dissemination outside the probe cycle: the gossip tick, periodic
 //! push-pull, and graceful leave.
 
-use std::net::SocketAddr;
-
+use super::address::Address;
 use rand::Rng;
 
 use super::node::{Phase, Timer};
@@ -20,7 +19,7 @@ impl Swim {
     /// `Dead` verdict only makes us suspect the member (our own timer
     /// decides), as memberlist does. At most `members_max` entries are read;
     /// a state from our own id or address is ignored.
-    pub fn merge_push_pull(&mut self, from: SocketAddr, remote: PushPull, now: Time) {
+    pub fn merge_push_pull(&mut self, from: Address, remote: PushPull, now: Time) {
         self.touch(now);
         if self.phase == Phase::Done || remote.from == self.me || from == self.addr() {
             return;
@@ -81,13 +80,13 @@ impl Swim {
         let interval = self.config.push_pull_interval_for(self.members.live_count());
         self.timers.set(Timer::PushPull, self.now.plus_ms(interval));
         let me = self.me;
-        let mut pool: Vec<SocketAddr> = self
+        let mut pool: Vec<Address> = self
             .members()
             .filter(|m| m.id != me && m.state != MemberState::Left)
             .map(|m| m.addr)
             .collect();
         if self.members.live_count() <= 1 {
-            let seeds: Vec<SocketAddr> =
+            let seeds: Vec<Address> =
                 self.seeds.iter().copied().filter(|s| !pool.contains(s)).collect();
             pool.extend(seeds);
         }

@@ -8,8 +8,7 @@
 //! re-broadcast (infection-style, SWIM §4.1); one that changes nothing is
 //! dropped, which is what ends an epidemic.
 
-use std::net::SocketAddr;
-
+use super::address::Address;
 use super::awareness::HealthEvent;
 use super::node::{Phase, Timer};
 use super::suspicion::Suspicion;
@@ -29,7 +28,7 @@ impl Swim {
         }
     }
 
-    fn apply_alive(&mut self, id: NodeId, addr: SocketAddr, incarnation: u64, meta: Metadata) {
+    fn apply_alive(&mut self, id: NodeId, addr: Address, incarnation: u64, meta: Metadata) {
         if id == self.me {
             if self.phase != Phase::Active {
                 return;

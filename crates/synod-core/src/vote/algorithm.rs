@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::{Proposal, Verdict, Vote, VoteError};
+use super::params::Param;
+use super::{Params, Proposal, Verdict, Vote, VoteError};
 use crate::NodeId;
 
 /// A rule that turns the votes on a proposal into a verdict (issue 6,
@@ -56,6 +57,13 @@ pub trait Algorithm: fmt::Debug + Send + Sync {
         votes: &BTreeMap<NodeId, Vote>,
         timed_out: bool,
     ) -> Option<Verdict>;
+}
+
+/// The `threshold_percent` of a share-based algorithm (`quorum`,
+/// `weighted`): 0–99, default 50 (a majority).
+pub(crate) fn share_threshold(proposal: &Proposal) -> Result<u8, VoteError> {
+    let value = proposal.params.threshold_percent;
+    Params::percent(&proposal.algorithm, Param::Threshold, value, 50, (0, 99))
 }
 
 /// The verdict of "strictly more than `threshold_percent` of `total` in

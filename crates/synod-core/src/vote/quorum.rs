@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::algorithm::share_verdict;
+use super::algorithm::{share_threshold, share_verdict};
 use super::params::Param;
-use super::{Algorithm, Params, Proposal, Tally, Verdict, Vote, VoteError};
+use super::{Algorithm, Proposal, Tally, Verdict, Vote, VoteError};
 use crate::NodeId;
 
 /// Registry name of [`Quorum`].
@@ -32,17 +32,10 @@ pub const QUORUM: &str = "quorum";
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Quorum;
 
-impl Quorum {
-    fn threshold(proposal: &Proposal) -> Result<u8, VoteError> {
-        let value = proposal.params.threshold_percent;
-        Params::percent(&proposal.algorithm, Param::Threshold, value, 50, (0, 99))
-    }
-}
-
 impl Algorithm for Quorum {
     fn validate(&self, proposal: &Proposal) -> Result<(), VoteError> {
         proposal.params.allow_only(&proposal.algorithm, &[Param::Threshold])?;
-        Quorum::threshold(proposal).map(drop)
+        share_threshold(proposal).map(drop)
     }
 
     fn decide(
@@ -51,7 +44,7 @@ impl Algorithm for Quorum {
         votes: &BTreeMap<NodeId, Vote>,
         _timed_out: bool,
     ) -> Option<Verdict> {
-        let threshold = Quorum::threshold(proposal).ok()?;
+        let threshold = share_threshold(proposal).ok()?;
         let t = Tally::count(proposal, votes);
         let (f, m, n) = (t.in_favor.into(), t.missing.into(), t.participants().into());
         share_verdict(f, m, n, threshold)

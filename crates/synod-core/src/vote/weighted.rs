@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::algorithm::share_verdict;
+use super::algorithm::{share_threshold, share_verdict};
 use super::params::Param;
-use super::{Algorithm, Params, Proposal, Tally, Verdict, Vote, VoteError};
+use super::{Algorithm, Proposal, Tally, Verdict, Vote, VoteError};
 use crate::NodeId;
 
 /// Registry name of [`Weighted`].
@@ -30,11 +30,6 @@ pub const WEIGHTED: &str = "weighted";
 pub struct Weighted;
 
 impl Weighted {
-    fn threshold(proposal: &Proposal) -> Result<u8, VoteError> {
-        let value = proposal.params.threshold_percent;
-        Params::percent(&proposal.algorithm, Param::Threshold, value, 50, (0, 99))
-    }
-
     fn check_weights(proposal: &Proposal) -> Result<(), VoteError> {
         let weights = &proposal.params.weights;
         if let Some(&participant) = proposal.participants.iter().find(|p| !weights.contains_key(p))
@@ -55,7 +50,7 @@ impl Algorithm for Weighted {
     fn validate(&self, proposal: &Proposal) -> Result<(), VoteError> {
         let allowed = [Param::Threshold, Param::Weights];
         proposal.params.allow_only(&proposal.algorithm, &allowed)?;
-        Weighted::threshold(proposal)?;
+        share_threshold(proposal)?;
         Weighted::check_weights(proposal)
     }
 
@@ -65,7 +60,7 @@ impl Algorithm for Weighted {
         votes: &BTreeMap<NodeId, Vote>,
         _timed_out: bool,
     ) -> Option<Verdict> {
-        let threshold = Weighted::threshold(proposal).ok()?;
+        let threshold = share_threshold(proposal).ok()?;
         let t = Tally::count(proposal, votes);
         share_verdict(t.weight_for, t.weight_missing, t.weight_total, threshold)
     }

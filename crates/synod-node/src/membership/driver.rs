@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use synod_core::failure::{Config as PhiConfig, FailureDetectors};
 use synod_core::swim::{
-    Effect, MemberEvent, MemberInfo, Message, Metadata, PushPull, Swim, Update,
+    Address, Effect, MemberEvent, MemberInfo, Message, Metadata, PushPull, Swim, Update,
 };
 use synod_core::{NodeId, Time};
 use synod_proto::membership::v1 as pb;
@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use super::codec::{decode_message, encode_message, encode_state, DATAGRAM_BYTES_MAX};
 use super::seal::{OpenError, Sealer};
 use super::view::{to_proto_event, View};
+use super::{to_address, to_socket};
 use crate::config::TlsFiles;
 
 /// A request to the driver.
@@ -27,7 +28,7 @@ pub(crate) enum Command {
     /// A peer's push-pull request: merge it, answer with our state.
     PushPullIn { state: PushPull, reply: oneshot::Sender<PushPull> },
     /// The answer to our own push-pull request.
-    PushPullAnswer { from: SocketAddr, state: PushPull },
+    PushPullAnswer { from: Address, state: PushPull },
     /// Leave gracefully; answered when done (or timed out).
     Leave { reply: oneshot::Sender<()> },
 }
@@ -78,8 +79,7 @@ pub(crate) async fn run(parts: DriverParts) {
     // view at this pace.
     let mut refresh = tokio::time::interval(VIEW_REFRESH);
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let initial: Vec<SocketAddr> =
-        seeds.borrow_and_update().iter().copied().filter(|a| *a != my_addr).collect();
+    let initial = others(&seeds.borrow_and_update(), my_addr);
     swim.join(&initial, now());
     loop {
         let mut changed = false;
@@ -118,7 +118,7 @@ pub(crate) async fn run(parts: DriverParts) {
                         if msg.from() != me {
                             detectors.heartbeat(msg.from(), now());
                         }
-                        swim.handle_message(from, msg, now());
+                        swim.handle_message(to_address(from), msg, now());
                     }
                     Err(reason) => dropped(reason, from, &mut dropped_logged),
                 }
@@ -143,8 +143,7 @@ pub(crate) async fn run(parts: DriverParts) {
                 None => return,
             },
             _ = seeds.changed() => {
-                let fresh: Vec<SocketAddr> =
-                    seeds.borrow_and_update().iter().copied().filter(|a| *a != my_addr).collect();
+                let fresh = others(&seeds.borrow_and_update(), my_addr);
                 swim.join(&fresh, now());
             }
             _ = sleep_until(deadline) => swim.handle_timeout(now()),
@@ -205,7 +204,8 @@ fn dropped(reason: Drop, from: SocketAddr, logged: &mut HashMap<&'static str, In
     }
 }
 
-async fn send(socket: &UdpSocket, sealer: &Sealer, to: SocketAddr, msg: &Message) {
+async fn send(socket: &UdpSocket, sealer: &Sealer, to: Address, msg: &Message) {
+    let to = to_socket(to);
     let datagram = sealer.seal(&encode_message(msg));
     if datagram.len() > DATAGRAM_BYTES_MAX {
         // The core packs messages by a conservative estimate; never send
@@ -224,16 +224,21 @@ async fn send(socket: &UdpSocket, sealer: &Sealer, to: SocketAddr, msg: &Message
 
 /// The gRPC address of the member at SWIM address `to`: from its metadata
 /// (`grpc=IP:PORT`), else the same address (the default layout).
-fn grpc_address(swim: &Swim, to: SocketAddr) -> SocketAddr {
+fn grpc_address(swim: &Swim, to: Address) -> SocketAddr {
     swim.members()
         .find(|m| m.addr == to)
         .and_then(|m| super::view::metadata_grpc(&m.meta))
-        .unwrap_or(to)
+        .unwrap_or_else(|| to_socket(to))
+}
+
+/// The seeds other than this member, as core addresses.
+fn others(seeds: &[SocketAddr], me: Address) -> Vec<Address> {
+    seeds.iter().map(|s| to_address(*s)).filter(|a| *a != me).collect()
 }
 
 async fn push_pull(
     me: NodeId,
-    to: SocketAddr,
+    to: Address,
     grpc: SocketAddr,
     state: PushPull,
     tls: Option<TlsFiles>,

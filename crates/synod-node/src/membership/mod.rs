@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use synod_core::failure::Config as PhiConfig;
-use synod_core::swim::{Lifeguard, Swim, SwimConfig};
+use synod_core::swim::{Address, Lifeguard, Swim, SwimConfig};
 use synod_core::NodeId;
 use synod_proto::membership::v1 as pb;
 use tokio::net::UdpSocket;
@@ -88,8 +88,13 @@ pub async fn start(
     };
     phi.validate().map_err(|e| format!("fault_tolerance: {e}"))?;
     let seed = config.node_id.0 ^ std::process::id() as u64 ^ address.port() as u64;
-    let swim =
-        Swim::new(swim_config, config.node_id, address, driver::metadata_for(grpc_address), seed);
+    let swim = Swim::new(
+        swim_config,
+        config.node_id,
+        to_address(address),
+        driver::metadata_for(grpc_address),
+        seed,
+    );
     let (discovery, seeds) = Discovery::from_config(m.discovery.clone())?;
     let (command_tx, commands) = mpsc::channel(1024);
     let (events, _) = broadcast::channel(1024);
@@ -110,4 +115,34 @@ pub async fn start(
     let handle =
         MembershipHandle { me: config.node_id, commands: command_tx, events, view, address };
     Ok((handle, tasks))
+}
+
+/// The core's form of a socket address.
+pub fn to_address(addr: SocketAddr) -> Address {
+    match addr {
+        SocketAddr::V4(v4) => Address::from_ipv4(v4.ip().octets(), v4.port()),
+        SocketAddr::V6(v6) => Address::new(v6.ip().octets(), v6.port()),
+    }
+}
+
+/// The socket address of a core address (IPv4-mapped ones as IPv4).
+pub fn to_socket(addr: Address) -> SocketAddr {
+    match addr.ipv4() {
+        Some(v4) => SocketAddr::from((v4, addr.port())),
+        None => SocketAddr::from((addr.ip(), addr.port())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_addresses_round_trip_through_the_core_form() {
+        for text in ["127.0.0.1:7001", "[::1]:7946", "[2001:db8::5]:1"] {
+            let addr: SocketAddr = text.parse().unwrap();
+            assert_eq!(to_socket(to_address(addr)), addr, "{text}");
+        }
+        assert_eq!(to_address("10.0.0.7:9".parse().unwrap()).to_string(), "10.0.0.7:9");
+    }
 }

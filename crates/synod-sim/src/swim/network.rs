@@ -3,28 +3,21 @@
 //! two-sided partition; push-pull exchanges ride a reliable channel that
 //! only a partition, a crash or a starved end can break.
 
-use std::net::SocketAddr;
-
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use synod_core::swim::{Message, PushPull};
+use synod_core::swim::{Address, Message, PushPull};
 use synod_core::NodeId;
 
 /// The address of member `i`: 10.x.y.z, port 7946.
-pub fn addr(i: usize) -> SocketAddr {
+pub fn addr(i: usize) -> Address {
     let n = i as u32 + 1;
-    SocketAddr::from(([10, (n >> 16) as u8, (n >> 8) as u8, n as u8], 7946))
+    Address::from_ipv4([10, (n >> 16) as u8, (n >> 8) as u8, n as u8], 7946)
 }
 
 /// The member index behind an address made by [`addr`].
-pub fn index_of(addr: SocketAddr) -> usize {
-    match addr {
-        SocketAddr::V4(v4) => {
-            let [_, a, b, c] = v4.ip().octets();
-            ((u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c)) - 1) as usize
-        }
-        SocketAddr::V6(_) => unreachable!("the simulation only hands out IPv4 addresses"),
-    }
+pub fn index_of(addr: Address) -> usize {
+    let [_, a, b, c] = addr.ipv4().expect("the simulation only hands out IPv4 addresses");
+    ((u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c)) - 1) as usize
 }
 
 /// The id of member `i`.

@@ -2,10 +2,8 @@
 //! needs around it — whether it crashed, when its timer event is due, and
 //! the datagrams that queue up while it is starved.
 
-use std::net::SocketAddr;
-
 use bytes::Bytes;
-use synod_core::swim::{Message, Metadata, Swim, SwimConfig};
+use synod_core::swim::{Address, Message, Metadata, Swim, SwimConfig};
 use synod_core::Time;
 
 use super::network::{addr, node_id};
@@ -24,7 +22,7 @@ pub struct SimNode {
     /// While starved, the end of the current episode.
     pub starved_until: Option<u64>,
     /// Datagrams that arrived while starved, in arrival order.
-    pub inbox: Vec<(SocketAddr, Message)>,
+    pub inbox: Vec<(Address, Message)>,
 }
 
 /// The metadata member `i` announces at `version`: the kind of small
@@ -32,7 +30,9 @@ pub struct SimNode {
 pub fn metadata(i: usize, version: u64) -> Metadata {
     let a = addr(i);
     let role = if version == 0 { "voter" } else { "leader" };
-    let data = format!("role={role};rpc={}:7000;v={version}", a.ip());
+    let ip = a.to_string();
+    let ip = ip.rsplit_once(':').map_or(ip.as_str(), |(ip, _)| ip);
+    let data = format!("role={role};rpc={ip}:7000;v={version}");
     Metadata { version, data: Bytes::from(data) }
 }
 

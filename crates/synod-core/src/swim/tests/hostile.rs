@@ -1,10 +1,9 @@
 //! Malformed and hostile inputs: none may panic, corrupt the view or
 //! make the member amplify traffic.
 
-use std::net::SocketAddr;
-
 use super::net::{addr, id};
 use super::{config, SEED};
+use crate::swim::Address;
 use crate::swim::{
     Effect, MemberInfo, MemberState, Message, Metadata, PushPull, Swim, SwimConfig, Update,
 };
@@ -138,7 +137,7 @@ fn indirect_ping_floods_are_bounded_and_not_amplified() {
             seq,
             from: id(1),
             target: NodeId(1_000 + seq),
-            target_addr: SocketAddr::from(([192, 0, 2, 1], 9)),
+            target_addr: Address::from_ipv4([192, 0, 2, 1], 9),
             nack: true,
             piggyback: vec![],
         };

@@ -7,8 +7,8 @@
 //! link work. Time moves only through [`Net::run_until`] / [`Net::run_for`].
 //! Every datagram is checked against `datagram_bytes_max`.
 
+use crate::swim::Address;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::net::SocketAddr;
 
 use rand::{Rng, SeedableRng};
 
@@ -22,9 +22,9 @@ use crate::{CoreRng, NodeId, Time};
 pub(crate) type Filter = Box<dyn FnMut(usize, usize, &mut Message) -> bool>;
 
 /// The address of node `i`.
-pub(crate) fn addr(i: usize) -> SocketAddr {
+pub(crate) fn addr(i: usize) -> Address {
     let n = i + 1;
-    SocketAddr::from(([10, 0, (n >> 8) as u8, (n & 0xff) as u8], 7946))
+    Address::from_ipv4([10, 0, (n >> 8) as u8, (n & 0xff) as u8], 7946)
 }
 
 /// The id of node `i`.
@@ -32,14 +32,9 @@ pub(crate) fn id(i: usize) -> NodeId {
     NodeId(i as u64 + 1)
 }
 
-fn index_of(addr: SocketAddr) -> Option<usize> {
-    match addr {
-        SocketAddr::V4(v4) => {
-            let [_, _, hi, lo] = v4.ip().octets();
-            (usize::from(hi) << 8 | usize::from(lo)).checked_sub(1)
-        }
-        SocketAddr::V6(_) => None,
-    }
+fn index_of(addr: Address) -> Option<usize> {
+    let [_, _, hi, lo] = addr.ipv4()?;
+    (usize::from(hi) << 8 | usize::from(lo)).checked_sub(1)
 }
 
 /// One member and what it did.
