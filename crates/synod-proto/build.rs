@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "proto/synod/gossip/v1/gossip.proto",
     "proto/synod/crdt/v1/crdt.proto",
     "proto/synod/membership/v1/membership.proto",
+    "proto/synod/vote/v1/vote.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -11,7 +11,7 @@ use synod_node::hooks::{
 };
 
 fn proposal(id: &str, kind: &str) -> Proposal {
-    Proposal::new(id, NodeId(1), kind, "score", vec![NodeId(1), NodeId(2)], Time(10))
+    Proposal::new(id, NodeId(1), kind, "score", [NodeId(1), NodeId(2)], Time(10))
         .with_payload(r#"{"sha":"9fceb02"}"#)
 }
 
@@ -21,7 +21,7 @@ fn decision(id: &str, outcome: Outcome) -> Decision {
         outcome,
         algorithm: "score".into(),
         tally: Tally { in_favor: 2, scored: 2, score_sum: 170, ..Tally::default() },
-        voters: vec![NodeId(1), NodeId(2)],
+        voters: vec![NodeId(1).into(), NodeId(2).into()],
         decided_at: Time(60),
         duration_ms: 50,
     }

@@ -15,6 +15,8 @@
 //!   by the [`GossipCodec`](gossip::GossipCodec) (see [`gossip`]).
 //! * [`membership::v1`] — `Membership`, SWIM members, their changes as a
 //!   stream, and push-pull state sync between nodes.
+//! * [`vote::v1`] — `Votes`, proposals and votes decided through the
+//!   log, the quarantine list, decision-hook runs and an event stream.
 //! * [`crdt::v1`] — `Crdt`, named CRDT objects (counters, sets, registers,
 //!   maps) that converge by gossip.
 //!
@@ -89,6 +91,15 @@ pub mod membership {
     pub mod v1 {
         #![allow(missing_docs)]
         tonic::include_proto!("synod.membership.v1");
+    }
+}
+
+/// Proposals, votes, decisions and the quarantine list (`synod.vote.v1`).
+pub mod vote {
+    /// Version 1 of the vote API.
+    pub mod v1 {
+        #![allow(missing_docs)]
+        tonic::include_proto!("synod.vote.v1");
     }
 }
 

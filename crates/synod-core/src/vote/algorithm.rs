@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::params::Param;
-use super::{Params, Proposal, Verdict, Vote, VoteError};
-use crate::NodeId;
+use super::{Params, Proposal, Verdict, Vote, VoteError, Participant};
 
 /// A rule that turns the votes on a proposal into a verdict (issue 6,
 /// item 2). The built-ins are [`Quorum`](super::Quorum),
@@ -54,7 +53,7 @@ pub trait Algorithm: fmt::Debug + Send + Sync {
     fn decide(
         &self,
         proposal: &Proposal,
-        votes: &BTreeMap<NodeId, Vote>,
+        votes: &BTreeMap<Participant, Vote>,
         timed_out: bool,
     ) -> Option<Verdict>;
 }

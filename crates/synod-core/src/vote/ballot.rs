@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::NodeId;
+use super::Participant;
 
 /// What a participant says about a proposal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,7 +34,7 @@ impl fmt::Display for Choice {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Vote {
     /// Who votes; must be a participant of the proposal.
-    pub participant: NodeId,
+    pub participant: Participant,
     /// For, against or abstain.
     pub choice: Choice,
     /// A grade from 0 to 100, e.g. a reviewer's confidence in a commit.
@@ -49,22 +49,22 @@ pub struct Vote {
 
 impl Vote {
     /// A plain vote without score, reason or metadata.
-    pub fn new(participant: NodeId, choice: Choice) -> Vote {
-        Vote { participant, choice, score: None, reason: None, metadata: None }
+    pub fn new(participant: impl Into<Participant>, choice: Choice) -> Vote {
+        Vote { participant: participant.into(), choice, score: None, reason: None, metadata: None }
     }
 
     /// A vote in favour by `participant`.
-    pub fn approve(participant: NodeId) -> Vote {
+    pub fn approve(participant: impl Into<Participant>) -> Vote {
         Vote::new(participant, Choice::For)
     }
 
     /// A vote against by `participant`.
-    pub fn reject(participant: NodeId) -> Vote {
+    pub fn reject(participant: impl Into<Participant>) -> Vote {
         Vote::new(participant, Choice::Against)
     }
 
     /// An abstention by `participant`.
-    pub fn abstain(participant: NodeId) -> Vote {
+    pub fn abstain(participant: impl Into<Participant>) -> Vote {
         Vote::new(participant, Choice::Abstain)
     }
 

@@ -117,8 +117,8 @@ impl VoteBook {
             let deadline = record.deadline;
             return Err(VoteError::DeadlinePassed { id: id.clone(), deadline, now });
         }
-        let participant = vote.participant;
-        if !record.proposal.is_participant(participant) {
+        let participant = vote.participant.clone();
+        if !record.proposal.is_participant(&participant) {
             return Err(VoteError::NotParticipant { id: id.clone(), participant });
         }
         if record.votes.contains_key(&participant) {
@@ -231,7 +231,7 @@ impl VoteBook {
             outcome,
             algorithm: record.proposal.algorithm.clone(),
             tally: Tally::count(&record.proposal, &record.votes),
-            voters: record.votes.keys().copied().collect(),
+            voters: record.votes.keys().cloned().collect(),
             decided_at: now,
             duration_ms: now.ms_since(record.proposal.created_at),
         };

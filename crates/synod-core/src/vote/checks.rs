@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Config, Proposal, Vote, VoteError};
+use super::{Config, Participant, Proposal, Vote, VoteError};
 use crate::Time;
 
 /// Refuses `len` bytes of `field` above `max`.
@@ -40,11 +40,23 @@ fn check_participants(config: &Config, proposal: &Proposal) -> Result<(), VoteEr
     if count > config.participants_max {
         return Err(VoteError::TooManyParticipants { count, max: config.participants_max });
     }
+    check_name(&proposal.proposer)?;
     let mut seen = BTreeSet::new();
-    match proposal.participants.iter().find(|p| !seen.insert(**p)) {
-        Some(&participant) => Err(VoteError::DuplicateParticipant { participant }),
-        None => Ok(()),
+    for participant in &proposal.participants {
+        check_name(participant)?;
+        if !seen.insert(participant) {
+            let participant = participant.clone();
+            return Err(VoteError::DuplicateParticipant { participant });
+        }
     }
+    Ok(())
+}
+
+fn check_name(participant: &Participant) -> Result<(), VoteError> {
+    participant.check().map_err(|reason| VoteError::InvalidParticipant {
+        participant: participant.clone(),
+        reason,
+    })
 }
 
 fn check_deadline(config: &Config, proposal: &Proposal) -> Result<Time, VoteError> {

@@ -3,7 +3,8 @@
 use std::fmt;
 
 use super::{ProposalId, Tally};
-use crate::{NodeId, Time};
+use super::Participant;
+use crate::Time;
 
 /// What an [`Algorithm`](super::Algorithm) concludes: the outcome is
 /// settled one way or the other. "Not settled" is `None`, and at the
@@ -68,7 +69,7 @@ pub struct Decision {
     /// who had not voted.
     pub tally: Tally,
     /// Who voted, in id order.
-    pub voters: Vec<NodeId>,
+    pub voters: Vec<Participant>,
     /// When it was decided: the time of the deciding vote, or of the
     /// expiry command.
     pub decided_at: Time,

@@ -1,7 +1,8 @@
 //! Why the vote book refused a command.
 
 use super::{Outcome, ProposalId};
-use crate::{NodeId, Time};
+use super::Participant;
+use crate::Time;
 
 /// Why a command of the [`VoteBook`](super::VoteBook) or the
 /// [`Registry`](super::Registry) was refused.
@@ -41,12 +42,21 @@ pub enum VoteError {
         /// The bound.
         max: usize,
     },
+    /// A participant's (or the proposer's, or a voter's) name is not a
+    /// valid name (see [`Participant::check`]).
+    #[error("participant name {participant:?} {reason}")]
+    InvalidParticipant {
+        /// The name given.
+        participant: Participant,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A participant is listed twice; its vote would count once, so the
     /// list is almost certainly a mistake.
     #[error("participant {participant} is listed more than once")]
     DuplicateParticipant {
         /// The repeated participant.
-        participant: NodeId,
+        participant: Participant,
     },
     /// The deadline is 0 ms: the proposal would expire as it is created.
     #[error("deadline must be positive")]
@@ -114,13 +124,13 @@ pub enum VoteError {
     #[error("weighted: participant {participant} has no weight")]
     WeightMissing {
         /// The participant.
-        participant: NodeId,
+        participant: Participant,
     },
     /// `weighted`: a weight is given for a node that is not a participant.
     #[error("weighted: {node} has a weight but is not a participant")]
     WeightForNonParticipant {
-        /// The node.
-        node: NodeId,
+        /// The weighted name.
+        node: Participant,
     },
     /// `weighted`: all weights are 0, so no share could be computed.
     #[error("weighted: the total weight must be positive")]
@@ -176,7 +186,7 @@ pub enum VoteError {
         /// The id.
         id: ProposalId,
         /// The would-be voter.
-        participant: NodeId,
+        participant: Participant,
     },
     /// The participant voted already. A vote counts once and is never
     /// replaced: if a second vote replaced the first, the decision would
@@ -186,7 +196,7 @@ pub enum VoteError {
         /// The id.
         id: ProposalId,
         /// The participant.
-        participant: NodeId,
+        participant: Participant,
     },
     /// A score above 100.
     #[error("score must be between 0 and 100, got {score}")]

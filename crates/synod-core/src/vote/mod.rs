@@ -40,6 +40,7 @@
 //! ```
 //! use synod_core::vote::{Config, Outcome, Proposal, Vote, VoteBook};
 //! use synod_core::{NodeId, Time};
+//! // Nodes take part as `n<id>` (like their certificates); agents by name.
 //!
 //! let mut book = VoteBook::new(Config::default()).unwrap();
 //! let voters = vec![NodeId(1), NodeId(2), NodeId(3)];
@@ -68,6 +69,7 @@ mod config;
 mod decision;
 mod error;
 mod params;
+mod participant;
 mod proposal;
 mod quorum;
 mod record;
@@ -101,6 +103,7 @@ pub use config::{Config, ConfigError};
 pub use decision::{Decision, Outcome, Verdict};
 pub use error::VoteError;
 pub use params::Params;
+pub use participant::{Participant, PARTICIPANT_BYTES_MAX};
 pub use proposal::{Proposal, ProposalId};
 pub use quorum::{Quorum, QUORUM};
 pub use record::ProposalRecord;

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use super::Participant;
 use super::VoteError;
-use crate::NodeId;
 
 /// The parameters of every built-in algorithm, plus free-form ones for
 /// custom algorithms.
@@ -24,7 +24,7 @@ pub struct Params {
     pub threshold_percent: Option<u8>,
     /// `weighted`: the weight of every participant (and of nobody else).
     /// Empty means "no weights".
-    pub weights: BTreeMap<NodeId, u32>,
+    pub weights: BTreeMap<Participant, u32>,
     /// `score`: the average score must be at least this (0–100,
     /// default 70).
     pub min_average_score: Option<u8>,

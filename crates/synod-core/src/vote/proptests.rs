@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use super::test_support::{judge, node, proposal};
-use super::{Choice, Config, Decision, Outcome, Params, Proposal, Vote, VoteBook, VoteError};
-use crate::{NodeId, Time};
+use super::{Choice, Config, Decision, Outcome, Params, Participant, Proposal, Vote, VoteBook, VoteError};
+use crate::Time;
 
 const ALGORITHMS: [&str; 4] = ["quorum", "weighted", "unanimous", "score"];
 
@@ -54,10 +54,10 @@ fn params(algorithm: &'static str, n: usize) -> BoxedStrategy<Params> {
 
 /// A vote by `who` that `algorithm` accepts (score: for and against carry
 /// a score).
-fn vote(algorithm: &'static str, who: NodeId) -> impl Strategy<Value = Vote> {
+fn vote(algorithm: &'static str, who: Participant) -> impl Strategy<Value = Vote> {
     (choice(), 0u8..=100, any::<bool>()).prop_map(move |(choice, score, scored)| {
         let scored = scored || (algorithm == "score" && choice != Choice::Abstain);
-        Vote { score: scored.then_some(score), ..Vote::new(who, choice) }
+        Vote { score: scored.then_some(score), ..Vote::new(who.clone(), choice) }
     })
 }
 
@@ -100,7 +100,7 @@ fn run(proposal: &Proposal, order: &[Vote]) -> Decision {
 
 /// Every way to give the participants missing from `votes` a vote,
 /// using values at and around the algorithm's bars.
-fn completions(p: &Proposal, votes: &BTreeMap<NodeId, Vote>) -> Vec<BTreeMap<NodeId, Vote>> {
+fn completions(p: &Proposal, votes: &BTreeMap<Participant, Vote>) -> Vec<BTreeMap<Participant, Vote>> {
     let a = p.params.min_average_score.unwrap_or(70);
     let mut options: Vec<(Choice, Option<u8>)> = vec![(Choice::Abstain, None)];
     if p.algorithm == "score" {
@@ -112,12 +112,12 @@ fn completions(p: &Proposal, votes: &BTreeMap<NodeId, Vote>) -> Vec<BTreeMap<Nod
         options.extend([(Choice::For, None), (Choice::Against, None)]);
     }
     let mut all = vec![votes.clone()];
-    for &who in p.participants.iter().filter(|w| !votes.contains_key(w)) {
+    for who in p.participants.iter().filter(|w| !votes.contains_key(w)) {
         let mut next = Vec::with_capacity(all.len() * options.len());
         for partial in &all {
             for &(choice, score) in &options {
                 let mut v = partial.clone();
-                v.insert(who, Vote { score, ..Vote::new(who, choice) });
+                v.insert(who.clone(), Vote { score, ..Vote::new(who.clone(), choice) });
                 next.push(v);
             }
         }
@@ -135,7 +135,7 @@ proptest! {
     fn outcome_does_not_depend_on_vote_order((c, one, two) in shuffled()) {
         let (d1, d2) = (run(&c.proposal, &one), run(&c.proposal, &two));
         prop_assert_eq!(d1.outcome, d2.outcome);
-        let all: BTreeMap<_, _> = c.votes.iter().map(|v| (v.participant, v.clone())).collect();
+        let all: BTreeMap<_, _> = c.votes.iter().map(|v| (v.participant.clone(), v.clone())).collect();
         let reference = judge(&c.proposal, &all, false)
             .or_else(|| judge(&c.proposal, &all, true))
             .unwrap();
@@ -155,7 +155,7 @@ proptest! {
     // when every completion of the ballot ends in `v`.
     #[test]
     fn early_decision_iff_every_completion_agrees(c in case(4)) {
-        let votes: BTreeMap<_, _> = c.votes.iter().map(|v| (v.participant, v.clone())).collect();
+        let votes: BTreeMap<_, _> = c.votes.iter().map(|v| (v.participant.clone(), v.clone())).collect();
         let finals: Vec<_> = completions(&c.proposal, &votes)
             .iter()
             .map(|full| judge(&c.proposal, full, false).expect("full ballots are settled"))

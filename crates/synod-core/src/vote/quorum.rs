@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use super::algorithm::{share_threshold, share_verdict};
 use super::params::Param;
-use super::{Algorithm, Proposal, Tally, Verdict, Vote, VoteError};
-use crate::NodeId;
+use super::{Algorithm, Proposal, Tally, Verdict, Vote, VoteError, Participant};
 
 /// Registry name of [`Quorum`].
 pub const QUORUM: &str = "quorum";
@@ -41,7 +40,7 @@ impl Algorithm for Quorum {
     fn decide(
         &self,
         proposal: &Proposal,
-        votes: &BTreeMap<NodeId, Vote>,
+        votes: &BTreeMap<Participant, Vote>,
         _timed_out: bool,
     ) -> Option<Verdict> {
         let threshold = share_threshold(proposal).ok()?;

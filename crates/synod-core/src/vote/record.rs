@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{Decision, Proposal, Tally, Vote};
-use crate::{NodeId, Time};
+use super::Participant;
+use crate::Time;
 
 /// A proposal, its votes so far and, once taken, its decision.
 ///
@@ -18,7 +19,7 @@ pub struct ProposalRecord {
     /// accepted strictly before it, expiry at or after it.
     pub deadline: Time,
     /// The votes received, by participant.
-    pub votes: BTreeMap<NodeId, Vote>,
+    pub votes: BTreeMap<Participant, Vote>,
     /// The decision, once taken; never changed afterwards.
     pub decision: Option<Decision>,
 }

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::params::Param;
-use super::{Algorithm, Choice, Params, Proposal, Tally, Verdict, Vote, VoteError};
-use crate::NodeId;
+use super::{Algorithm, Choice, Params, Proposal, Tally, Verdict, Vote, VoteError, Participant};
 
 /// Registry name of [`Score`].
 pub const SCORE: &str = "score";
@@ -77,7 +76,7 @@ impl Algorithm for Score {
     fn decide(
         &self,
         proposal: &Proposal,
-        votes: &BTreeMap<NodeId, Vote>,
+        votes: &BTreeMap<Participant, Vote>,
         timed_out: bool,
     ) -> Option<Verdict> {
         let Bars { min_average: a, min_approval: p } = Score::bars(proposal).ok()?;

@@ -2,8 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Choice, Proposal, Vote};
-use crate::NodeId;
+use super::{Choice, Proposal, Vote, Participant};
 
 /// The votes of one proposal, counted: by choice, by score and by weight.
 ///
@@ -38,12 +37,12 @@ pub struct Tally {
 impl Tally {
     /// Counts `votes` on `proposal`. Only participants count; the book
     /// never holds a vote from anybody else.
-    pub fn count(proposal: &Proposal, votes: &BTreeMap<NodeId, Vote>) -> Tally {
+    pub fn count(proposal: &Proposal, votes: &BTreeMap<Participant, Vote>) -> Tally {
         let mut t = Tally::default();
-        for &p in &proposal.participants {
+        for p in &proposal.participants {
             let weight = proposal.weight_of(p);
             t.weight_total += weight;
-            let Some(vote) = votes.get(&p) else {
+            let Some(vote) = votes.get(p) else {
                 t.missing += 1;
                 t.weight_missing += weight;
                 continue;

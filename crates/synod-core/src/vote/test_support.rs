@@ -3,17 +3,17 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Choice, Config, Outcome, Params, Proposal, ProposalId, Registry, Vote, VoteBook, VoteError,
+    Choice, Config, Outcome, Params, Participant, Proposal, ProposalId, Registry, Vote, VoteBook, VoteError,
 };
 use crate::{NodeId, Time};
 
-/// Participant `i` (0-based) of a test proposal: `NodeId(i + 1)`.
-pub(crate) fn node(i: usize) -> NodeId {
-    NodeId(i as u64 + 1)
+/// Participant `i` (0-based) of a test proposal: node `i + 1`, `n<i+1>`.
+pub(crate) fn node(i: usize) -> Participant {
+    NodeId(i as u64 + 1).into()
 }
 
 /// Participants n1..=n`count`.
-pub(crate) fn nodes(count: usize) -> Vec<NodeId> {
+pub(crate) fn nodes(count: usize) -> Vec<Participant> {
     (0..count).map(node).collect()
 }
 
@@ -25,7 +25,7 @@ pub(crate) fn proposal(id: &str, algorithm: &str, count: usize, params: Params) 
 /// One vote per token, participant i for token i: `F`, `A`, `N` (for,
 /// against, abstain), each optionally followed by a score (`F80`), or `.`
 /// for a missing vote.
-pub(crate) fn ballot(tokens: &str) -> BTreeMap<NodeId, Vote> {
+pub(crate) fn ballot(tokens: &str) -> BTreeMap<Participant, Vote> {
     let mut votes = BTreeMap::new();
     for (i, token) in tokens.split_whitespace().enumerate() {
         if let Some(vote) = parse_vote(node(i), token) {
@@ -35,7 +35,7 @@ pub(crate) fn ballot(tokens: &str) -> BTreeMap<NodeId, Vote> {
     votes
 }
 
-fn parse_vote(who: NodeId, token: &str) -> Option<Vote> {
+fn parse_vote(who: Participant, token: &str) -> Option<Vote> {
     let (head, score) = token.split_at(1);
     let choice = match head {
         "F" => Choice::For,
@@ -59,7 +59,7 @@ pub(crate) fn width(tokens: &str) -> usize {
 /// timeout, exactly as the book records it.
 pub(crate) fn judge(
     proposal: &Proposal,
-    votes: &BTreeMap<NodeId, Vote>,
+    votes: &BTreeMap<Participant, Vote>,
     timed_out: bool,
 ) -> Option<Outcome> {
     let registry = Registry::new();

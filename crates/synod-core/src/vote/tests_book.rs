@@ -103,7 +103,7 @@ fn second_late_and_foreign_votes_are_refused_without_trace() {
     let again = VoteError::AlreadyVoted { id: p.clone(), participant: node(0) };
     refused(&mut b, again.clone(), |b| b.cast(&p, Vote::approve(node(0)), Time(2)));
     refused(&mut b, again, |b| b.cast(&p, Vote::reject(node(0)), Time(2)));
-    let stranger = VoteError::NotParticipant { id: p.clone(), participant: NodeId(9) };
+    let stranger = VoteError::NotParticipant { id: p.clone(), participant: NodeId(9).into() };
     refused(&mut b, stranger, |b| b.cast(&p, Vote::approve(NodeId(9)), Time(2)));
     let unknown = VoteError::UnknownProposal { id: id("nope") };
     refused(&mut b, unknown, |b| b.cast(&id("nope"), Vote::approve(node(1)), Time(2)));

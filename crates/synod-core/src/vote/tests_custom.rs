@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::test_support::{book, id, node, proposal, refused};
-use super::{Algorithm, Choice, Outcome, Params, Proposal, Verdict, Vote, VoteError};
+use super::{Algorithm, Choice, Outcome, Params, Participant, Proposal, Verdict, Vote, VoteError};
 use crate::{NodeId, Time};
 
 /// A custom rule: approved by the proposer's own vote, rejected by it,
@@ -24,8 +24,8 @@ impl Algorithm for ProposerDecides {
         Ok(())
     }
 
-    fn decide(&self, p: &Proposal, votes: &BTreeMap<NodeId, Vote>, _: bool) -> Option<Verdict> {
-        if !p.is_participant(p.proposer) {
+    fn decide(&self, p: &Proposal, votes: &BTreeMap<Participant, Vote>, _: bool) -> Option<Verdict> {
+        if !p.is_participant(&p.proposer) {
             return Some(Verdict::Rejected);
         }
         votes.get(&p.proposer).map(|v| match v.choice {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::test_support::{node, nodes, proposal};
-use super::{Config, ConfigError, Params, Proposal, ProposalId, Vote, VoteBook};
+use super::{Config, ConfigError, Params, Participant, Proposal, ProposalId, Vote, VoteBook};
 use crate::{NodeId, Time};
 
 fn book_with(config: Config) -> VoteBook {
@@ -30,8 +30,8 @@ fn params(f: impl FnOnce(&mut Params)) -> Params {
     p
 }
 
-fn weights(ws: &[(u64, u32)]) -> BTreeMap<NodeId, u32> {
-    ws.iter().map(|&(n, w)| (NodeId(n), w)).collect()
+fn weights(ws: &[(u64, u32)]) -> BTreeMap<Participant, u32> {
+    ws.iter().map(|&(n, w)| (NodeId(n).into(), w)).collect()
 }
 
 #[test]

@@ -2,8 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Algorithm, Proposal, Tally, Verdict, Vote, VoteError};
-use crate::NodeId;
+use super::{Algorithm, Proposal, Tally, Verdict, Vote, VoteError, Participant};
 
 /// Registry name of [`Unanimous`].
 pub const UNANIMOUS: &str = "unanimous";
@@ -34,7 +33,7 @@ impl Algorithm for Unanimous {
     fn decide(
         &self,
         proposal: &Proposal,
-        votes: &BTreeMap<NodeId, Vote>,
+        votes: &BTreeMap<Participant, Vote>,
         _timed_out: bool,
     ) -> Option<Verdict> {
         let t = Tally::count(proposal, votes);

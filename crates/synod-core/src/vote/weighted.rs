@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use super::algorithm::{share_threshold, share_verdict};
 use super::params::Param;
-use super::{Algorithm, Proposal, Tally, Verdict, Vote, VoteError};
-use crate::NodeId;
+use super::{Algorithm, Proposal, Tally, Verdict, Vote, VoteError, Participant};
 
 /// Registry name of [`Weighted`].
 pub const WEIGHTED: &str = "weighted";
@@ -32,12 +31,12 @@ pub struct Weighted;
 impl Weighted {
     fn check_weights(proposal: &Proposal) -> Result<(), VoteError> {
         let weights = &proposal.params.weights;
-        if let Some(&participant) = proposal.participants.iter().find(|p| !weights.contains_key(p))
+        if let Some(participant) = proposal.participants.iter().find(|p| !weights.contains_key(p))
         {
-            return Err(VoteError::WeightMissing { participant });
+            return Err(VoteError::WeightMissing { participant: participant.clone() });
         }
-        if let Some(&node) = weights.keys().find(|n| !proposal.is_participant(**n)) {
-            return Err(VoteError::WeightForNonParticipant { node });
+        if let Some(node) = weights.keys().find(|n| !proposal.is_participant(n)) {
+            return Err(VoteError::WeightForNonParticipant { node: node.clone() });
         }
         if proposal.total_weight() == 0 {
             return Err(VoteError::ZeroTotalWeight);
@@ -57,7 +56,7 @@ impl Algorithm for Weighted {
     fn decide(
         &self,
         proposal: &Proposal,
-        votes: &BTreeMap<NodeId, Vote>,
+        votes: &BTreeMap<Participant, Vote>,
         _timed_out: bool,
     ) -> Option<Verdict> {
         let threshold = share_threshold(proposal).ok()?;

@@ -9,7 +9,7 @@ use super::input::{decision_env, decision_json};
 use super::*;
 
 fn proposal(kind: &str) -> Proposal {
-    Proposal::new("c-42", NodeId(7), kind, "quorum", vec![NodeId(1), NodeId(2), NodeId(3)], Time(0))
+    Proposal::new("c-42", NodeId(7), kind, "quorum", [NodeId(1), NodeId(2), NodeId(3)], Time(0))
         .with_payload(r#"{"sha":"9fceb02"}"#)
 }
 
@@ -19,7 +19,7 @@ fn decision(outcome: Outcome) -> Decision {
         outcome,
         algorithm: "quorum".into(),
         tally: Tally { in_favor: 2, against: 0, abstain: 0, missing: 1, ..Tally::default() },
-        voters: vec![NodeId(1), NodeId(2)],
+        voters: vec![NodeId(1).into(), NodeId(2).into()],
         decided_at: Time(250),
         duration_ms: 250,
     }
@@ -121,7 +121,7 @@ fn decision_reaches_env_and_json() {
 
     // Weights are a map keyed by node id: still valid JSON.
     let mut weighted = p.clone();
-    weighted.params.weights.insert(NodeId(1), 3);
+    weighted.params.weights.insert(NodeId(1).into(), 3);
     let doc: serde_json::Value =
         serde_json::from_slice(&decision_json("pull", &weighted, &d)).unwrap();
     assert_eq!(doc["proposal"]["params"]["weights"]["1"], 3);
