@@ -62,7 +62,7 @@ pub struct ConnectArgs {
     pub timeout: Duration,
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text)
         .map_err(|e| format!("'{text}' is not a duration like 500ms or 5s: {e}"))
 }

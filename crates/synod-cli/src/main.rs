@@ -9,10 +9,12 @@ mod dev;
 mod endpoints;
 mod kv_cmd;
 mod node_cmd;
+mod quarantine_cmd;
+mod vote_cmd;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "synod", version, about = "A coordination fabric for meshes of cooperating nodes")]
@@ -36,6 +38,10 @@ enum Command {
     /// Counters, sets, registers and maps that every node accepts writes
     /// to, converging by gossip (CRDTs).
     Crdt(crdt_cmd::CrdtArgs),
+    /// Put proposals to the vote of nodes and agents; read the decisions.
+    Vote(vote_cmd::VoteArgs),
+    /// Identifiers (commits, artefacts) that must not be deployed.
+    Quarantine(quarantine_cmd::QuarantineArgs),
     /// Create the cluster CA and issue node and client certificates.
     #[command(subcommand)]
     Certs(certs::CertsCommand),
@@ -45,7 +51,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(vote_cmd::usage_exit_code(&err, Cli::command()));
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SYNOD_LOG")
@@ -67,6 +79,8 @@ fn main() -> ExitCode {
             Command::Kv(args) => kv_cmd::run(args).await,
             Command::Cluster(args) => cluster_cmd::run(args).await,
             Command::Crdt(args) => crdt_cmd::run(args).await,
+            Command::Vote(args) => vote_cmd::run(args).await,
+            Command::Quarantine(args) => quarantine_cmd::run(args).await,
             Command::Certs(cmd) => certs::run(cmd),
             Command::Bench(cmd) => bench::run(cmd).await,
         }

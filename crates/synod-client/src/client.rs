@@ -166,7 +166,11 @@ impl Client {
 
     /// Runs `call` against the leader, following redirects; `write` calls
     /// are retried only when the failure proves nothing took effect.
-    async fn with_leader<T, F, Fut>(&self, write: bool, call: F) -> Result<T, ClientError>
+    pub(crate) async fn with_leader<T, F, Fut>(
+        &self,
+        write: bool,
+        call: F,
+    ) -> Result<T, ClientError>
     where
         F: Fn(Channel) -> Fut,
         Fut: std::future::Future<Output = Result<T, Status>>,

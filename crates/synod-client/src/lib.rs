@@ -19,6 +19,7 @@ mod client;
 mod crdt;
 mod error;
 mod membership;
+mod vote;
 
 pub use client::{Client, ClientOptions};
 pub use error::ClientError;
@@ -26,3 +27,4 @@ pub use synod_proto::cluster::v1::{Member, Role, StatusResponse};
 pub use synod_proto::crdt::v1 as crdt_proto;
 pub use synod_proto::kv::v1::KeyValue;
 pub use synod_proto::membership::v1 as membership_proto;
+pub use synod_proto::vote::v1 as vote_proto;

@@ -22,6 +22,15 @@
 //!     cluster_key_file: cluster.key  # 64 hex digits; seals every datagram
 //!     probe_interval: 1s
 //!     lifeguard: true
+//!   votes:
+//!     quarantine_kinds: [commit]     # a rejected commit proposal quarantines its id
+//!     quarantine_fields: [commit, version, id]   # payload fields holding the id
+//!     hooks:                         # run on this node when a decision matches
+//!       - name: pull-agents
+//!         kind: commit
+//!         outcome: approved          # approved | rejected | timeout | any
+//!         command: [git, -C, /srv/agents, pull, --ff-only]
+//!         timeout: 60s
 //! ```
 //!
 //! Membership seeds default to the peers' addresses (SWIM speaks UDP on the
@@ -107,6 +116,23 @@ pub struct ConsensusSection {
     /// SWIM membership settings.
     #[serde(default)]
     pub membership: MembershipSection,
+    /// Votes: quarantine rules and decision hooks.
+    #[serde(default)]
+    pub votes: VotesSection,
+}
+
+/// `consensus.votes`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VotesSection {
+    /// Kinds whose rejected proposals quarantine their identifier
+    /// (default `[commit]`; `[]` turns it off).
+    pub quarantine_kinds: Option<Vec<String>>,
+    /// Payload fields holding the identifier, first present wins.
+    pub quarantine_fields: Option<Vec<String>>,
+    /// Decision hooks of this node.
+    #[serde(default)]
+    pub hooks: Vec<crate::hooks::HookConfig>,
 }
 
 /// `consensus.membership`.
@@ -351,6 +377,10 @@ pub struct NodeConfig {
     pub crdt: CrdtSettings,
     /// SWIM membership settings.
     pub membership: MembershipSettings,
+    /// Quarantine rules.
+    pub votes: crate::vote::VoteSettings,
+    /// Decision hooks.
+    pub hooks: Vec<crate::hooks::HookConfig>,
 }
 
 /// Parses `n1` or `1` into a node id.
@@ -492,13 +522,15 @@ impl NodeConfig {
         }
         let crdt = resolve_crdt(&c.crdt, &overrides)?;
         let membership = resolve_membership(&c.membership, &overrides, bind_address, &peers)?;
+        let request_timeout = p.timeout.unwrap_or(Duration::from_secs(5));
+        let (votes, hooks) = resolve_votes(&c.votes, request_timeout)?;
         Ok(NodeConfig {
             node_id,
             bind_address,
             http_address,
             data_dir,
             peers,
-            request_timeout: p.timeout.unwrap_or(Duration::from_secs(5)),
+            request_timeout,
             retries: p.retries.unwrap_or(3),
             election_timeout,
             heartbeat_interval,
@@ -508,6 +540,8 @@ impl NodeConfig {
             detector_heartbeat_interval: ft.heartbeat_interval.unwrap_or(Duration::from_secs(1)),
             crdt,
             membership,
+            votes,
+            hooks,
         })
     }
 }
@@ -600,6 +634,31 @@ fn resolve_membership(
         probe_interval,
         lifeguard: s.lifeguard.unwrap_or(true),
     })
+}
+
+fn resolve_votes(
+    s: &VotesSection,
+    request_timeout: Duration,
+) -> Result<(crate::vote::VoteSettings, Vec<crate::hooks::HookConfig>), ConfigError> {
+    let mut votes = crate::vote::VoteSettings { request_timeout, ..Default::default() };
+    if let Some(kinds) = &s.quarantine_kinds {
+        if let Some(i) = kinds.iter().position(|kind| kind.trim().is_empty()) {
+            return Err(invalid(format!("consensus.votes.quarantine_kinds[{i}]"), "is empty"));
+        }
+        votes.quarantine_kinds = kinds.clone();
+    }
+    if let Some(fields) = &s.quarantine_fields {
+        if fields.is_empty() || fields.iter().any(|f| f.is_empty()) {
+            return Err(invalid(
+                "consensus.votes.quarantine_fields",
+                "must list non-empty field names",
+            ));
+        }
+        votes.quarantine_fields = fields.clone();
+    }
+    crate::hooks::validate_hooks(&s.hooks)
+        .map_err(|e| invalid("consensus.votes.hooks", e.to_string()))?;
+    Ok((votes, s.hooks.clone()))
 }
 
 fn resolve_crdt(s: &CrdtSection, o: &Overrides) -> Result<CrdtSettings, ConfigError> {

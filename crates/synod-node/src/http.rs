@@ -11,7 +11,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use synod_core::raft::Role;
 use tokio::sync::watch;
 
-use crate::kv::KvStateMachine;
+use crate::machine::NodeStateMachine;
 use crate::{NodeError, NodeHandle};
 
 /// The process-wide Prometheus recorder (metrics are global in a process).
@@ -36,13 +36,13 @@ pub fn init_metrics() {
 
 #[derive(Clone)]
 struct AppState {
-    node: NodeHandle<KvStateMachine>,
+    node: NodeHandle<NodeStateMachine>,
 }
 
 /// Serves `/metrics` and `/health` on `addr` until `shutdown` turns true.
 pub async fn serve(
     addr: SocketAddr,
-    node: NodeHandle<KvStateMachine>,
+    node: NodeHandle<NodeStateMachine>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<SocketAddr, NodeError> {
     init_metrics();

@@ -18,13 +18,14 @@ pub mod grpc;
 mod handle;
 pub mod hooks;
 pub mod http;
-pub mod kv;
+pub mod machine;
 pub mod membership;
 mod server;
 mod state_machine;
 mod storage;
 pub mod tls;
 mod transport;
+pub mod vote;
 
 pub use consensus_node::{ConsensusNode, ConsensusNodeWith, RunningConsensusNode};
 pub use directory::Directory;

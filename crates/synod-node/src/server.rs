@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use synod_core::raft::Config as RaftConfig;
+use synod_core::vote::Registry;
 use synod_core::NodeId;
 use synod_proto::cluster::v1::cluster_client::ClusterClient;
 use synod_proto::cluster::v1::cluster_server::ClusterServer;
@@ -15,6 +16,7 @@ use synod_proto::gossip::v1::gossip_server::GossipServer;
 use synod_proto::kv::v1::kv_server::KvServer;
 use synod_proto::membership::v1::membership_server::MembershipServer;
 use synod_proto::raft::v1::raft_transport_server::RaftTransportServer;
+use synod_proto::vote::v1::votes_server::VotesServer;
 use synod_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -27,8 +29,10 @@ use crate::crdt::{checkpoint, keys, CrdtLimits, CrdtService, CrdtState};
 use crate::grpc::{
     ClusterService, GrpcTransport, KvLimits, KvService, RaftService, TransportOptions,
 };
-use crate::kv::KvStateMachine;
+use crate::hooks::{HookLedger, HookRunner};
+use crate::machine::NodeStateMachine;
 use crate::membership::{MembershipHandle, MembershipService};
+use crate::vote::VotesService;
 use crate::{http, tls, Directory, Driver, DriverConfig, NodeError, NodeHandle};
 
 /// How long shutdown waits for open connections to close.
@@ -41,7 +45,7 @@ const PEER_ID_WAIT: Duration = Duration::from_secs(60);
 #[derive(Debug)]
 pub struct SynodNode {
     /// The node's handle, for embedding programs.
-    pub handle: NodeHandle<KvStateMachine>,
+    pub handle: NodeHandle<NodeStateMachine>,
     /// Where its gRPC server listens.
     pub grpc_address: SocketAddr,
     /// Where its HTTP server (/metrics, /health) listens.
@@ -56,8 +60,21 @@ pub struct SynodNode {
 
 impl SynodNode {
     /// Opens storage, starts serving, learns the ids of peers listed by
-    /// address only, then starts the Raft driver.
+    /// address only, then starts the Raft driver. Votes are decided with
+    /// the built-in algorithms.
     pub async fn start(config: NodeConfig) -> Result<SynodNode, NodeError> {
+        SynodNode::start_with_registry(config, Registry::new()).await
+    }
+
+    /// [`SynodNode::start`], deciding votes with the algorithms of
+    /// `registry` (built-in plus custom ones registered by name). Every
+    /// node of the cluster must register the same algorithms: a node
+    /// without one refuses to restore a snapshot holding an open
+    /// proposal that uses it.
+    pub async fn start_with_registry(
+        config: NodeConfig,
+        registry: Registry,
+    ) -> Result<SynodNode, NodeError> {
         tls::install_crypto_provider();
         let me = config.node_id;
         let store = Store::open(&config.data_dir).map_err(|e| NodeError::Stopped(e.to_string()))?;
@@ -78,6 +95,16 @@ impl SynodNode {
         let gossip_cell = Arc::new(OnceLock::new());
         let (membership, membership_tasks) =
             crate::membership::start(&config, grpc_address).await.map_err(NodeError::Stopped)?;
+        let hooks = if config.hooks.is_empty() {
+            None
+        } else {
+            let ledger = HookLedger::open_in(&config.data_dir)
+                .map_err(|e| NodeError::Stopped(e.to_string()))?;
+            Some(
+                HookRunner::new(config.hooks.clone(), ledger)
+                    .map_err(|e| NodeError::Stopped(e.to_string()))?,
+            )
+        };
         let server = serve(
             &config,
             listener,
@@ -89,6 +116,7 @@ impl SynodNode {
                 gossip: &gossip_cell,
                 signing_key: &signing_key,
                 membership: &membership,
+                hooks: hooks.as_ref().map(|h| h.ledger().clone()),
             },
             &directory,
             &transport,
@@ -104,13 +132,17 @@ impl SynodNode {
         voters.push(me);
         let mut driver_config = DriverConfig::new(raft_config(&config), voters);
         driver_config.compact_every_entries = config.snapshot_every;
-        let sm = KvStateMachine::new(store.kv);
+        let sm = NodeStateMachine::with_registry(store.kv, registry).map_err(NodeError::Stopped)?;
         let (handle, driver) =
             Driver::start(driver_config, store.raft, sm, Arc::new(transport), inbox)?;
         let _ = handle_cell.set(handle.clone());
         let gossip = GossipContext::new(crdt.clone(), handle.clone(), signing_key.clone());
         let _ = gossip_cell.set(gossip.clone());
         let mut background = membership_tasks;
+        background.push(tokio::spawn(crate::vote::expiry::run(me, handle.clone())));
+        if let Some(runner) = hooks {
+            background.push(tokio::spawn(crate::vote::hook_task::run(handle.clone(), runner)));
+        }
         background.extend([
             persister,
             tokio::spawn(keys::publish(handle.clone(), directory.clone(), config.tls.clone())),
@@ -206,11 +238,12 @@ fn transport_options(config: &NodeConfig) -> Result<TransportOptions, NodeError>
 /// What the client and peer services serve from, some set once the node
 /// has started.
 struct Services<'a> {
-    handle: &'a Arc<OnceLock<NodeHandle<KvStateMachine>>>,
+    handle: &'a Arc<OnceLock<NodeHandle<NodeStateMachine>>>,
     crdt: &'a CrdtState,
     gossip: &'a Arc<OnceLock<GossipContext>>,
     signing_key: &'a ed25519_dalek::SigningKey,
     membership: &'a MembershipHandle,
+    hooks: Option<HookLedger>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -233,6 +266,14 @@ fn serve(
     let crdt = CrdtService::new(services.crdt.clone());
     let gossip = GossipService::new(services.gossip.clone(), config.tls.is_some());
     let membership = MembershipService::new(services.membership.clone());
+    let votes = VotesService::new(
+        me,
+        handle.clone(),
+        directory.clone(),
+        services.membership.clone(),
+        services.hooks,
+        config.votes.clone(),
+    );
     // No server-wide timeout: it would cut the long-lived peer streams. Client
     // calls carry their own deadline (grpc-timeout), and the KV service bounds
     // how long it waits for the cluster.
@@ -247,6 +288,7 @@ fn serve(
         .add_service(ClusterServer::new(cluster))
         .add_service(CrdtServer::new(crdt).max_decoding_message_size(1 << 20))
         .add_service(MembershipServer::new(membership).max_decoding_message_size(16 << 20))
+        .add_service(VotesServer::new(votes).max_decoding_message_size(1 << 20))
         .add_service(
             GossipServer::new(gossip)
                 .max_decoding_message_size(FRAME_BYTES_MAX)

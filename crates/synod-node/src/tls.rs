@@ -294,6 +294,13 @@ pub struct PeerCert {
     remote: Option<std::net::SocketAddr>,
 }
 
+impl PeerCert {
+    /// The name the certificate gives (CN or first DNS SAN), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
 /// The verified client certificate of `request`, or `None` when TLS is off.
 pub fn peer_cert<T>(request: &tonic::Request<T>) -> Option<PeerCert> {
     let certs = request.peer_certs()?;

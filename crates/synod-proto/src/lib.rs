@@ -98,7 +98,7 @@ pub mod membership {
 pub mod vote {
     /// Version 1 of the vote API.
     pub mod v1 {
-        #![allow(missing_docs)]
+        #![allow(missing_docs, clippy::large_enum_variant)]
         tonic::include_proto!("synod.vote.v1");
     }
 }

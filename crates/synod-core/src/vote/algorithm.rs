@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::params::Param;
-use super::{Params, Proposal, Verdict, Vote, VoteError, Participant};
+use super::{Params, Participant, Proposal, Verdict, Vote, VoteError};
 
 /// A rule that turns the votes on a proposal into a verdict (issue 6,
 /// item 2). The built-ins are [`Quorum`](super::Quorum),

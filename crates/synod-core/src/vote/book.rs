@@ -81,27 +81,55 @@ impl VoteBook {
         self.registry.register(name, algorithm)
     }
 
+    /// Checks everything [`VoteBook::create`] checks, changing nothing:
+    /// a leader runs it before putting the command in the log, so bad
+    /// input is refused without leaving a trace.
+    pub fn check_create(&self, proposal: &Proposal) -> Result<Time, VoteError> {
+        let deadline = check_proposal(&self.config, proposal)?;
+        if self.state.records.contains_key(&proposal.id) {
+            return Err(VoteError::DuplicateProposal { id: proposal.id.clone() });
+        }
+        let Some(algorithm) = self.registry.get(&proposal.algorithm) else {
+            return Err(VoteError::UnknownAlgorithm { name: proposal.algorithm.clone() });
+        };
+        algorithm.validate(proposal)?;
+        if self.deadlines.len() >= self.config.open_proposals_max {
+            return Err(VoteError::TooManyOpen { max: self.config.open_proposals_max });
+        }
+        Ok(deadline)
+    }
+
     /// Opens `proposal`, after checking its fields, its algorithm and the
     /// algorithm's parameters. Returns the decision if the algorithm
     /// settles the empty ballot (no built-in does).
     pub fn create(&mut self, proposal: Proposal) -> Result<Option<Decision>, VoteError> {
-        let deadline = check_proposal(&self.config, &proposal)?;
-        if self.state.records.contains_key(&proposal.id) {
-            return Err(VoteError::DuplicateProposal { id: proposal.id });
-        }
-        let Some(algorithm) = self.registry.get(&proposal.algorithm) else {
-            return Err(VoteError::UnknownAlgorithm { name: proposal.algorithm });
-        };
-        algorithm.validate(&proposal)?;
-        if self.deadlines.len() >= self.config.open_proposals_max {
-            return Err(VoteError::TooManyOpen { max: self.config.open_proposals_max });
-        }
+        let deadline = self.check_create(&proposal)?;
         let (id, now) = (proposal.id.clone(), proposal.created_at);
         self.state.stats.on_create(&proposal.algorithm);
         self.deadlines.insert((deadline, id.clone()));
         let record = ProposalRecord { proposal, deadline, votes: BTreeMap::new(), decision: None };
         self.state.records.insert(id.clone(), record);
         Ok(self.maybe_decide(&id, now))
+    }
+
+    /// Checks everything [`VoteBook::cast`] checks, changing nothing.
+    pub fn check_cast(&self, id: &ProposalId, vote: &Vote, now: Time) -> Result<(), VoteError> {
+        let record = self.open_record(id)?;
+        if now >= record.deadline {
+            let deadline = record.deadline;
+            return Err(VoteError::DeadlinePassed { id: id.clone(), deadline, now });
+        }
+        let participant = &vote.participant;
+        if !record.proposal.is_participant(participant) {
+            let participant = participant.clone();
+            return Err(VoteError::NotParticipant { id: id.clone(), participant });
+        }
+        if record.votes.contains_key(participant) {
+            let participant = participant.clone();
+            return Err(VoteError::AlreadyVoted { id: id.clone(), participant });
+        }
+        check_vote(&self.config, vote)?;
+        self.algorithm_of(record).check_vote(&record.proposal, vote)
     }
 
     /// Records `vote` on proposal `id`, stamped `now`, and returns the
@@ -112,21 +140,8 @@ impl VoteBook {
         vote: Vote,
         now: Time,
     ) -> Result<Option<Decision>, VoteError> {
-        let record = self.open_record(id)?;
-        if now >= record.deadline {
-            let deadline = record.deadline;
-            return Err(VoteError::DeadlinePassed { id: id.clone(), deadline, now });
-        }
-        let participant = vote.participant.clone();
-        if !record.proposal.is_participant(&participant) {
-            return Err(VoteError::NotParticipant { id: id.clone(), participant });
-        }
-        if record.votes.contains_key(&participant) {
-            return Err(VoteError::AlreadyVoted { id: id.clone(), participant });
-        }
-        check_vote(&self.config, &vote)?;
-        self.algorithm_of(record).check_vote(&record.proposal, &vote)?;
-        self.record_mut(id).votes.insert(participant, vote);
+        self.check_cast(id, &vote, now)?;
+        self.record_mut(id).votes.insert(vote.participant.clone(), vote);
         Ok(self.maybe_decide(id, now))
     }
 
@@ -144,13 +159,14 @@ impl VoteBook {
     /// Expires every open proposal whose deadline is at or before `now`,
     /// earliest deadline first (ties by id).
     pub fn tick(&mut self, now: Time) -> Vec<Decision> {
-        let due: Vec<ProposalId> = self
-            .deadlines
-            .iter()
-            .take_while(|(deadline, _)| *deadline <= now)
-            .map(|(_, id)| id.clone())
-            .collect();
-        due.iter().map(|id| self.time_out(id, now)).collect()
+        self.due(now).iter().map(|id| self.time_out(id, now)).collect()
+    }
+
+    /// The open proposals whose deadline is at or before `now`, earliest
+    /// first: what a leader turns into expiry commands.
+    pub fn due(&self, now: Time) -> Vec<ProposalId> {
+        let due = self.deadlines.iter().take_while(|(deadline, _)| *deadline <= now);
+        due.map(|(_, id)| id.clone()).collect()
     }
 
     /// The earliest deadline of an open proposal.

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use super::{ProposalId, Tally};
 use super::Participant;
+use super::{ProposalId, Tally};
 use crate::Time;
 
 /// What an [`Algorithm`](super::Algorithm) concludes: the outcome is

@@ -1,7 +1,7 @@
 //! Why the vote book refused a command.
 
-use super::{Outcome, ProposalId};
 use super::Participant;
+use super::{Outcome, ProposalId};
 use crate::Time;
 
 /// Why a command of the [`VoteBook`](super::VoteBook) or the

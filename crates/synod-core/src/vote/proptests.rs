@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use super::test_support::{judge, node, proposal};
-use super::{Choice, Config, Decision, Outcome, Params, Participant, Proposal, Vote, VoteBook, VoteError};
+use super::{
+    Choice, Config, Decision, Outcome, Params, Participant, Proposal, Vote, VoteBook, VoteError,
+};
 use crate::Time;
 
 const ALGORITHMS: [&str; 4] = ["quorum", "weighted", "unanimous", "score"];
@@ -100,7 +102,10 @@ fn run(proposal: &Proposal, order: &[Vote]) -> Decision {
 
 /// Every way to give the participants missing from `votes` a vote,
 /// using values at and around the algorithm's bars.
-fn completions(p: &Proposal, votes: &BTreeMap<Participant, Vote>) -> Vec<BTreeMap<Participant, Vote>> {
+fn completions(
+    p: &Proposal,
+    votes: &BTreeMap<Participant, Vote>,
+) -> Vec<BTreeMap<Participant, Vote>> {
     let a = p.params.min_average_score.unwrap_or(70);
     let mut options: Vec<(Choice, Option<u8>)> = vec![(Choice::Abstain, None)];
     if p.algorithm == "score" {

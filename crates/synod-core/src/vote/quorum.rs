@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::algorithm::{share_threshold, share_verdict};
 use super::params::Param;
-use super::{Algorithm, Proposal, Tally, Verdict, Vote, VoteError, Participant};
+use super::{Algorithm, Participant, Proposal, Tally, Verdict, Vote, VoteError};
 
 /// Registry name of [`Quorum`].
 pub const QUORUM: &str = "quorum";

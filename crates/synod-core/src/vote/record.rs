@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Decision, Proposal, Tally, Vote};
 use super::Participant;
+use super::{Decision, Proposal, Tally, Vote};
 use crate::Time;
 
 /// A proposal, its votes so far and, once taken, its decision.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::params::Param;
-use super::{Algorithm, Choice, Params, Proposal, Tally, Verdict, Vote, VoteError, Participant};
+use super::{Algorithm, Choice, Params, Participant, Proposal, Tally, Verdict, Vote, VoteError};
 
 /// Registry name of [`Score`].
 pub const SCORE: &str = "score";

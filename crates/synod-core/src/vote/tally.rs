@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Choice, Proposal, Vote, Participant};
+use super::{Choice, Participant, Proposal, Vote};
 
 /// The votes of one proposal, counted: by choice, by score and by weight.
 ///

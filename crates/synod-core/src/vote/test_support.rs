@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Choice, Config, Outcome, Params, Participant, Proposal, ProposalId, Registry, Vote, VoteBook, VoteError,
+    Choice, Config, Outcome, Params, Participant, Proposal, ProposalId, Registry, Vote, VoteBook,
+    VoteError,
 };
 use crate::{NodeId, Time};
 

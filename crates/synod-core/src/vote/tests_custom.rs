@@ -24,7 +24,12 @@ impl Algorithm for ProposerDecides {
         Ok(())
     }
 
-    fn decide(&self, p: &Proposal, votes: &BTreeMap<Participant, Vote>, _: bool) -> Option<Verdict> {
+    fn decide(
+        &self,
+        p: &Proposal,
+        votes: &BTreeMap<Participant, Vote>,
+        _: bool,
+    ) -> Option<Verdict> {
         if !p.is_participant(&p.proposer) {
             return Some(Verdict::Rejected);
         }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Algorithm, Proposal, Tally, Verdict, Vote, VoteError, Participant};
+use super::{Algorithm, Participant, Proposal, Tally, Verdict, Vote, VoteError};
 
 /// Registry name of [`Unanimous`].
 pub const UNANIMOUS: &str = "unanimous";

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::algorithm::{share_threshold, share_verdict};
 use super::params::Param;
-use super::{Algorithm, Proposal, Tally, Verdict, Vote, VoteError, Participant};
+use super::{Algorithm, Participant, Proposal, Tally, Verdict, Vote, VoteError};
 
 /// Registry name of [`Weighted`].
 pub const WEIGHTED: &str = "weighted";
@@ -31,8 +31,7 @@ pub struct Weighted;
 impl Weighted {
     fn check_weights(proposal: &Proposal) -> Result<(), VoteError> {
         let weights = &proposal.params.weights;
-        if let Some(participant) = proposal.participants.iter().find(|p| !weights.contains_key(p))
-        {
+        if let Some(participant) = proposal.participants.iter().find(|p| !weights.contains_key(p)) {
             return Err(VoteError::WeightMissing { participant: participant.clone() });
         }
         if let Some(node) = weights.keys().find(|n| !proposal.is_participant(n)) {

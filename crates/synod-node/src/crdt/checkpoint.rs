@@ -14,7 +14,7 @@ use synod_proto::cluster::v1::CommitCheckpointRequest;
 use super::dial::peer_endpoint;
 use super::state::CrdtState;
 use crate::config::TlsFiles;
-use crate::kv::KvStateMachine;
+use crate::machine::NodeStateMachine;
 use crate::{Directory, NodeHandle};
 
 /// The checkpoint record: `root=<hex> updates=<n> objects=<n> unix_ms=<ms>`.
@@ -34,7 +34,7 @@ pub fn checkpoint_record(state: &CrdtState) -> String {
 /// with the then-current root, until one commits.
 pub async fn run(
     state: CrdtState,
-    node: NodeHandle<KvStateMachine>,
+    node: NodeHandle<NodeStateMachine>,
     directory: Directory,
     tls: Option<TlsFiles>,
 ) {
@@ -62,7 +62,7 @@ pub async fn run(
 }
 
 async fn commit(
-    node: &NodeHandle<KvStateMachine>,
+    node: &NodeHandle<NodeStateMachine>,
     directory: &Directory,
     tls: Option<&TlsFiles>,
     request: CommitCheckpointRequest,

@@ -27,7 +27,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::keys;
 use super::state::CrdtState;
 use crate::config::TlsFiles;
-use crate::kv::KvStateMachine;
+use crate::machine::NodeStateMachine;
 use crate::membership::MembershipHandle;
 use crate::{tls, Directory, NodeHandle};
 
@@ -42,7 +42,7 @@ pub const FRAME_BYTES_MAX: usize = 8 << 20;
 #[derive(Clone)]
 pub struct GossipContext {
     state: CrdtState,
-    node: NodeHandle<KvStateMachine>,
+    node: NodeHandle<NodeStateMachine>,
     signing_key: SigningKey,
     root_counter: Arc<AtomicU64>,
     next_session: Arc<AtomicU64>,
@@ -59,7 +59,7 @@ impl GossipContext {
     /// Context for gossip of `state`, signed with `signing_key`.
     pub fn new(
         state: CrdtState,
-        node: NodeHandle<KvStateMachine>,
+        node: NodeHandle<NodeStateMachine>,
         signing_key: SigningKey,
     ) -> GossipContext {
         // Announcement counters only grow, also across restarts.

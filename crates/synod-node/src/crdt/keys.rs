@@ -16,7 +16,7 @@ use synod_proto::cluster::v1::StatusRequest;
 use synod_store::KvCommand;
 
 use crate::config::TlsFiles;
-use crate::kv::KvStateMachine;
+use crate::machine::NodeStateMachine;
 use crate::{Directory, NodeHandle};
 
 /// The key file inside the data directory (32 raw bytes, mode 0600).
@@ -76,7 +76,7 @@ const PUBLISH_INTERVAL: Duration = Duration::from_millis(500);
 /// member) and commits it. Keys are never replaced through this path: a
 /// node that lost its key file must be removed and re-added.
 pub async fn publish(
-    node: NodeHandle<KvStateMachine>,
+    node: NodeHandle<NodeStateMachine>,
     directory: Directory,
     tls: Option<TlsFiles>,
 ) {
@@ -133,7 +133,7 @@ async fn fetch(
 }
 
 /// `peer`'s public key as committed in the log and applied here.
-pub async fn lookup(node: &NodeHandle<KvStateMachine>, peer: NodeId) -> Option<VerifyingKey> {
+pub async fn lookup(node: &NodeHandle<NodeStateMachine>, peer: NodeId) -> Option<VerifyingKey> {
     let path = public_key_path(peer);
     let value = node.read(false, move |sm| sm.store().get(&path)).await.ok()?.ok()??.value;
     let bytes: [u8; 32] = value.as_slice().try_into().ok()?;

@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 
 use super::kv_service::to_status;
 use super::GrpcTransport;
-use crate::kv::KvStateMachine;
+use crate::machine::NodeStateMachine;
 use crate::{Directory, NodeError, NodeHandle, NodeStatus};
 
 /// Largest CRDT checkpoint record.
@@ -27,7 +27,7 @@ const PROMOTION_RETRY: Duration = Duration::from_millis(100);
 #[derive(Clone, Debug)]
 pub struct ClusterService {
     me: NodeId,
-    handle: Arc<OnceLock<NodeHandle<KvStateMachine>>>,
+    handle: Arc<OnceLock<NodeHandle<NodeStateMachine>>>,
     directory: Directory,
     transport: GrpcTransport,
     crdt_public_key: Vec<u8>,
@@ -37,7 +37,7 @@ impl ClusterService {
     /// `Status` answers with this node's id even before the node runs.
     pub fn new(
         me: NodeId,
-        handle: Arc<OnceLock<NodeHandle<KvStateMachine>>>,
+        handle: Arc<OnceLock<NodeHandle<NodeStateMachine>>>,
         directory: Directory,
         transport: GrpcTransport,
     ) -> Self {
@@ -50,7 +50,7 @@ impl ClusterService {
         self
     }
 
-    fn node(&self) -> Result<&NodeHandle<KvStateMachine>, Status> {
+    fn node(&self) -> Result<&NodeHandle<NodeStateMachine>, Status> {
         self.handle.get().ok_or_else(|| Status::unavailable("node is starting"))
     }
 

@@ -12,7 +12,7 @@ use synod_store::{Expect, KeyValue, KvCommand, KvResult, RANGE_LIMIT_MAX};
 use tonic::{Request, Response, Status};
 
 use crate::crdt::keys::RESERVED_PREFIX;
-use crate::kv::KvStateMachine;
+use crate::machine::{Applied, NodeStateMachine};
 use crate::{Directory, NodeError, NodeHandle};
 
 /// Size limits on client input.
@@ -39,7 +39,7 @@ impl Default for KvLimits {
 /// Serves `Kv` from a node's handle once the node is running.
 #[derive(Clone, Debug)]
 pub struct KvService {
-    handle: Arc<OnceLock<NodeHandle<KvStateMachine>>>,
+    handle: Arc<OnceLock<NodeHandle<NodeStateMachine>>>,
     directory: Directory,
     limits: KvLimits,
 }
@@ -47,14 +47,14 @@ pub struct KvService {
 impl KvService {
     /// A service that answers UNAVAILABLE until `handle` is set.
     pub fn new(
-        handle: Arc<OnceLock<NodeHandle<KvStateMachine>>>,
+        handle: Arc<OnceLock<NodeHandle<NodeStateMachine>>>,
         directory: Directory,
         limits: KvLimits,
     ) -> Self {
         KvService { handle, directory, limits }
     }
 
-    fn node(&self) -> Result<&NodeHandle<KvStateMachine>, Status> {
+    fn node(&self) -> Result<&NodeHandle<NodeStateMachine>, Status> {
         self.handle.get().ok_or_else(|| Status::unavailable("node is starting"))
     }
 
@@ -99,11 +99,16 @@ impl KvService {
     async fn write(&self, command: KvCommand) -> Result<(pb::ResponseHeader, KvResult), Status> {
         let node = self.node()?;
         let proposal = node.propose(Bytes::from(command.encode()));
-        let (index, result) = tokio::time::timeout(self.limits.request_timeout, proposal)
+        let (index, applied) = tokio::time::timeout(self.limits.request_timeout, proposal)
             .await
             .unwrap_or(Err(NodeError::Timeout))
             .map_err(|e| self.to_status(e))?;
-        Ok((self.header(index.0).await, result))
+        match applied {
+            Applied::Kv(result) => Ok((self.header(index.0).await, result)),
+            Applied::Vote(other) => {
+                Err(Status::internal(format!("state machine answered {other:?}")))
+            }
+        }
     }
 
     async fn header(&self, revision: u64) -> pb::ResponseHeader {
@@ -191,7 +196,7 @@ impl Kv for KvService {
         let key = req.key.to_vec();
         let node = self.node()?;
         let (kv, applied) = self
-            .bounded(node.read(!req.serializable, move |sm: &KvStateMachine| {
+            .bounded(node.read(!req.serializable, move |sm: &NodeStateMachine| {
                 (sm.store().get(&key), sm.store().applied_index())
             }))
             .await?;
@@ -282,7 +287,7 @@ impl Kv for KvService {
         let start_after = req.start_after.to_vec();
         let node = self.node()?;
         let (kvs, applied) = self
-            .bounded(node.read(!req.serializable, move |sm: &KvStateMachine| {
+            .bounded(node.read(!req.serializable, move |sm: &NodeStateMachine| {
                 (
                     sm.store().range_after(&prefix, &start_after, limit + 1),
                     sm.store().applied_index(),

@@ -12,7 +12,7 @@ pub(crate) const OPTIONAL_VARS: &[&str] = &["SYNOD_AVERAGE_SCORE"];
 
 /// `SYNOD_*` variables describing `decision` of `proposal` to `hook`.
 /// Numbers are decimal; percentages and the average score have two
-/// decimals; the proposer is its numeric node id.
+/// decimals; the proposer is its name (`n7` for node 7).
 pub(crate) fn decision_env(
     hook: &str,
     proposal: &Proposal,

@@ -7,6 +7,8 @@
 //!   [`HookLedger::recent`].
 //! * `hook_pending`: the keys recorded as started and not yet finished,
 //!   so reopening finds interrupted runs without reading every record.
+//! * `hook_meta`: the watermark, the log index of the last decision whose
+//!   hooks were all handled ([`HookLedger::watermark`]).
 //!
 //! A record is a CRC-32 of the rest (4 bytes, little-endian) followed by
 //! the [`HookRun`] as JSON; the checksum is computed on write and checked
@@ -23,6 +25,9 @@ use super::{HookError, HookRun, HookStatus};
 const RUNS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("hook_runs");
 const ORDER: TableDefinition<u64, (&str, &str)> = TableDefinition::new("hook_order");
 const PENDING: TableDefinition<(&str, &str), ()> = TableDefinition::new("hook_pending");
+const META: TableDefinition<&str, u64> = TableDefinition::new("hook_meta");
+/// The log index of the last decision whose hooks were all handled.
+const WATERMARK: &str = "decided_watermark";
 
 /// The most runs one [`HookLedger::recent`] returns.
 pub const RECENT_MAX: usize = 1_000;
@@ -143,6 +148,28 @@ impl HookLedger {
             txn.open_table(RUNS).at(path)?.insert(key, encode(run).as_slice()).at(path)?;
             txn.open_table(PENDING).at(path)?.remove(key).at(path)?;
         }
+        txn.commit().at(path)
+    }
+
+    /// The log index of the last decision whose hooks were all handled,
+    /// `None` on a new ledger.
+    pub fn watermark(&self) -> Result<Option<u64>, HookError> {
+        let path = self.path.as_path();
+        let txn = self.db.begin_read().at(path)?;
+        let meta = match txn.open_table(META) {
+            Ok(meta) => meta,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e).at(path),
+        };
+        Ok(meta.get(WATERMARK).at(path)?.map(|v| v.value()))
+    }
+
+    /// Records, durably, that every decision up to log index `index` has
+    /// had its hooks handled.
+    pub fn set_watermark(&self, index: u64) -> Result<(), HookError> {
+        let path = self.path.as_path();
+        let txn = self.db.begin_write().at(path)?;
+        txn.open_table(META).at(path)?.insert(WATERMARK, index).at(path)?;
         txn.commit().at(path)
     }
 

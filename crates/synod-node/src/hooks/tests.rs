@@ -108,7 +108,7 @@ fn decision_reaches_env_and_json() {
     let env: std::collections::BTreeMap<_, _> = decision_env("pull", &p, &d).into_iter().collect();
     assert_eq!(env["SYNOD_PROPOSAL_ID"], "c-42");
     assert_eq!(env["SYNOD_OUTCOME"], "approved");
-    assert_eq!(env["SYNOD_PROPOSER"], "7");
+    assert_eq!(env["SYNOD_PROPOSER"], "n7");
     assert_eq!(env["SYNOD_VOTES_MISSING"], "1");
     assert_eq!(env["SYNOD_APPROVAL_PERCENT"], "66.67");
     assert_eq!(env["SYNOD_PAYLOAD"], r#"{"sha":"9fceb02"}"#);
@@ -119,12 +119,12 @@ fn decision_reaches_env_and_json() {
     assert_eq!(doc["proposal"]["kind"], "commit");
     assert_eq!(doc["hook"], "pull");
 
-    // Weights are a map keyed by node id: still valid JSON.
+    // Weights are a map keyed by participant name: still valid JSON.
     let mut weighted = p.clone();
     weighted.params.weights.insert(NodeId(1).into(), 3);
     let doc: serde_json::Value =
         serde_json::from_slice(&decision_json("pull", &weighted, &d)).unwrap();
-    assert_eq!(doc["proposal"]["params"]["weights"]["1"], 3);
+    assert_eq!(doc["proposal"]["params"]["weights"]["n1"], 3);
 }
 
 #[test]

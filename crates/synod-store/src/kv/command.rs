@@ -33,6 +33,15 @@ pub enum KvCommand {
         /// The value to write if the condition holds.
         value: Vec<u8>,
     },
+    /// Several unconditional writes at one revision, all or nothing: how
+    /// the node records the effects of a command of another state machine
+    /// (the vote book) in the same file, transaction and snapshot.
+    Batch {
+        /// Keys to set, with their values.
+        puts: Vec<(Vec<u8>, Vec<u8>)>,
+        /// Keys to remove (absent ones are ignored).
+        deletes: Vec<Vec<u8>>,
+    },
 }
 
 /// The condition of a [`KvCommand::CompareAndSwap`].
@@ -70,12 +79,13 @@ impl KvCommand {
         }
     }
 
-    /// The key the command writes.
-    pub fn key(&self) -> &[u8] {
+    /// The key the command writes; `None` for a batch.
+    pub fn key(&self) -> Option<&[u8]> {
         match self {
             KvCommand::Put { key, .. }
             | KvCommand::Delete { key }
-            | KvCommand::CompareAndSwap { key, .. } => key,
+            | KvCommand::CompareAndSwap { key, .. } => Some(key),
+            KvCommand::Batch { .. } => None,
         }
     }
 }
@@ -99,6 +109,10 @@ mod tests {
                 key: vec![0xff],
                 expect: Expect::Value(b"x".to_vec()),
                 value: b"y".to_vec(),
+            },
+            KvCommand::Batch {
+                puts: vec![(b"a".to_vec(), b"1".to_vec())],
+                deletes: vec![b"b".to_vec()],
             },
         ];
         for cmd in cmds {

@@ -47,6 +47,11 @@ pub enum KvResult {
         /// against), if it existed.
         prev: Option<KeyValue>,
     },
+    /// A `Batch` wrote its keys.
+    Batch {
+        /// The log index of the command: the written keys' `mod_revision`.
+        revision: u64,
+    },
     /// The entry's bytes are not a [`KvCommand`](crate::KvCommand); nothing
     /// was written but the applied index advanced past it.
     Invalid(String),
@@ -58,7 +63,8 @@ impl KvResult {
         match self {
             KvResult::Put { revision, .. }
             | KvResult::Delete { revision, .. }
-            | KvResult::CompareAndSwap { revision, .. } => Some(*revision),
+            | KvResult::CompareAndSwap { revision, .. }
+            | KvResult::Batch { revision } => Some(*revision),
             KvResult::Invalid(_) => None,
         }
     }
@@ -67,7 +73,7 @@ impl KvResult {
     /// the condition held for `CompareAndSwap`, never for `Invalid`.
     pub fn is_success(&self) -> bool {
         match self {
-            KvResult::Put { .. } | KvResult::Delete { .. } => true,
+            KvResult::Put { .. } | KvResult::Delete { .. } | KvResult::Batch { .. } => true,
             KvResult::CompareAndSwap { succeeded, .. } => *succeeded,
             KvResult::Invalid(_) => false,
         }

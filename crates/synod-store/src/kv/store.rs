@@ -158,7 +158,23 @@ impl KvStore {
             Ok(command) => command,
             Err(e) => return Ok(KvResult::Invalid(e.to_string())),
         };
-        let prev = self.read(table, command.key())?;
+        let command = match command {
+            KvCommand::Batch { puts, deletes } => {
+                for key in deletes {
+                    table.remove(key.as_slice()).at(&self.path)?;
+                }
+                for (key, value) in puts {
+                    let prev = self.read(table, &key)?;
+                    self.write(table, &key, value, prev.as_ref(), revision)?;
+                }
+                return Ok(KvResult::Batch { revision });
+            }
+            other => other,
+        };
+        let prev = match command.key() {
+            Some(key) => self.read(table, key)?,
+            None => None,
+        };
         Ok(match command {
             KvCommand::Put { key, value } => {
                 self.write(table, &key, value, prev.as_ref(), revision)?;
@@ -185,6 +201,7 @@ impl KvStore {
                     prev: prev.map(|p| p.into_key_value(key)),
                 }
             }
+            KvCommand::Batch { .. } => unreachable!("batches were applied above"),
         })
     }
 

@@ -358,7 +358,24 @@ fn after_a_crash_replay_from_the_applied_index_converges() {
 
 /// The model: a map of keys to their state, applying commands like etcd.
 fn model_apply(model: &mut BTreeMap<Vec<u8>, KeyValue>, rev: u64, cmd: &KvCommand) -> KvResult {
-    let prev = model.get(cmd.key()).cloned();
+    if let KvCommand::Batch { puts, deletes } = cmd {
+        for key in deletes {
+            model.remove(key);
+        }
+        for (key, value) in puts {
+            let prev = model.get(key);
+            let kv = KeyValue {
+                key: key.clone(),
+                value: value.clone(),
+                create_revision: prev.map_or(rev, |p| p.create_revision),
+                mod_revision: rev,
+                version: prev.map_or(1, |p| p.version + 1),
+            };
+            model.insert(key.clone(), kv);
+        }
+        return KvResult::Batch { revision: rev };
+    }
+    let prev = cmd.key().and_then(|key| model.get(key)).cloned();
     let mut write = |key: &Vec<u8>, value: &Vec<u8>| {
         let kv = KeyValue {
             key: key.clone(),
@@ -389,6 +406,7 @@ fn model_apply(model: &mut BTreeMap<Vec<u8>, KeyValue>, rev: u64, cmd: &KvComman
             }
             KvResult::CompareAndSwap { revision: rev, succeeded, prev }
         }
+        KvCommand::Batch { .. } => unreachable!("handled above"),
     }
 }
 
@@ -404,11 +422,10 @@ fn kv_command() -> impl Strategy<Value = KvCommand> {
     prop_oneof![
         (key.clone(), value.clone()).prop_map(|(key, value)| KvCommand::Put { key, value }),
         key.clone().prop_map(|key| KvCommand::Delete { key }),
-        (key, expect, value).prop_map(|(key, expect, value)| KvCommand::CompareAndSwap {
-            key,
-            expect,
-            value
-        }),
+        (key.clone(), expect, value.clone())
+            .prop_map(|(key, expect, value)| { KvCommand::CompareAndSwap { key, expect, value } }),
+        (prop::collection::vec((key.clone(), value), 0..3), prop::collection::vec(key, 0..2))
+            .prop_map(|(puts, deletes)| KvCommand::Batch { puts, deletes }),
     ]
 }
 
