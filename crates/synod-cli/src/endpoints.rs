@@ -70,7 +70,25 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
 impl ConnectArgs {
     /// A client for the chosen cluster.
     pub fn client(&self) -> anyhow::Result<Client> {
-        let (endpoints, files) = self.resolve()?;
+        self.client_as(None)
+    }
+
+    /// A client acting as `name`: with the local dev cluster's TLS (no
+    /// `--tls-*` flags) and a certificate `<name>.crt` beside its client
+    /// certificate — the nodes' `n1.crt`…, or one made with `synod certs
+    /// client` — that certificate is used, since under mTLS a client acts
+    /// only as the name its certificate gives.
+    pub fn client_as(&self, name: Option<&str>) -> anyhow::Result<Client> {
+        let (endpoints, mut files) = self.resolve()?;
+        let explicit = self.tls_cert.is_some();
+        let name = name.filter(|n| !n.is_empty() && !n.contains(['/', '\\']));
+        if let (Some(name), Some(paths), false) = (name, files.as_mut(), explicit) {
+            let dir = paths.cert.parent().map(Path::to_path_buf).unwrap_or_default();
+            let (cert, key) = (dir.join(format!("{name}.crt")), dir.join(format!("{name}.key")));
+            if cert.exists() && key.exists() {
+                (paths.cert, paths.key) = (cert, key);
+            }
+        }
         let tls = match files {
             Some(paths) => Some(load_tls(&paths)?),
             None => None,

@@ -154,7 +154,7 @@ struct CastArgs {
     /// Free text kept with the vote.
     #[arg(long)]
     metadata: Option<String>,
-    /// Vote as this participant [default: the client certificate's name, or the node].
+    /// Vote as this participant [default: the client certificate's name, or the node]. With the local dev cluster, `--as n2` uses the certificate n2.crt of its directory.
     #[arg(long = "as", value_name = "PARTICIPANT")]
     participant: Option<String>,
 }
@@ -317,7 +317,7 @@ pub async fn run(args: VoteArgs) -> anyhow::Result<ExitCode> {
         VoteCommand::Cast(cast) => {
             let request = cast.to_request();
             let choice = choice_name(request.choice);
-            let response = connect.client()?.vote_cast(request).await?;
+            let response = connect.client_as(cast.participant.as_deref())?.vote_cast(request).await?;
             println!("{} voted {choice} on {}", response.participant, cast.id);
             if let Some(decision) = &response.decision {
                 println!("decided: {}", decision_summary(decision));

@@ -41,7 +41,7 @@ impl Default for ClientOptions {
 #[derive(Debug)]
 pub struct Client {
     endpoints: Vec<String>,
-    options: ClientOptions,
+    pub(crate) options: ClientOptions,
     /// The endpoint that last answered as leader, with its channel.
     current: Mutex<Option<(String, Channel)>>,
 }

@@ -24,9 +24,9 @@ use crate::ClientError;
 impl Client {
     /// Opens a proposal on the leader; returns its id once committed.
     ///
-    /// The cluster refuses a second proposal with the same `id`: choose the
-    /// id, and after [`ClientError::Ambiguous`] read it back with
-    /// [`Client::vote_get`] to learn whether the proposal was opened.
+    /// Choose the `id` to make the call safe to repeat: a retry with the
+    /// same id and fields is answered with the first proposal, while the
+    /// same id with other fields is refused.
     pub async fn vote_propose(
         &self,
         request: pb::ProposeRequest,
@@ -73,28 +73,37 @@ impl Client {
         .await
     }
 
-    /// Blocks until the proposal `id` is decided; `timeout` is the call's
-    /// gRPC deadline.
+    /// Blocks until the proposal `id` is decided, at most `timeout`.
     ///
-    /// The wait also ends at [`ClientOptions::timeout`](crate::ClientOptions),
-    /// which bounds every call of this client: build the client with a
-    /// timeout at least as long as the longest wait.
+    /// Every call of this client is bounded by
+    /// [`ClientOptions::timeout`](crate::ClientOptions), so a longer wait is
+    /// made of several `Wait` calls, each at most that long.
     pub async fn vote_wait(
         &self,
         id: &str,
         timeout: Duration,
     ) -> Result<pb::ProposalInfo, ClientError> {
         let request = pb::GetRequest { id: id.to_string() };
+        let deadline = tokio::time::Instant::now() + timeout;
+        let per_call = self.options.timeout;
         self.with_first_node(|channel| {
-            let mut request = tonic::Request::new(request.clone());
-            request.set_timeout(timeout);
+            let request = request.clone();
             async move {
-                match VotesClient::new(channel).wait(request).await {
-                    Ok(response) => Ok(response.into_inner()),
-                    Err(status) if is_deadline(&status) => Err(Status::deadline_exceeded(format!(
-                        "the wait's deadline passed before {id} was decided"
-                    ))),
-                    Err(status) => Err(status),
+                loop {
+                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                    let slice = left.min(per_call);
+                    let mut call = tonic::Request::new(request.clone());
+                    call.set_timeout(slice);
+                    match VotesClient::new(channel.clone()).wait(call).await {
+                        Ok(response) => return Ok(response.into_inner()),
+                        Err(status) if is_deadline(&status) && slice < left => continue,
+                        Err(status) if is_deadline(&status) => {
+                            return Err(Status::deadline_exceeded(format!(
+                                "the wait's deadline passed before {id} was decided"
+                            )))
+                        }
+                        Err(status) => return Err(status),
+                    }
                 }
             }
         })

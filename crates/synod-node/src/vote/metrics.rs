@@ -5,9 +5,8 @@ use synod_core::vote::{Counts, VoteStats};
 /// Publishes the replicated statistics (the same on every node) as
 /// counters, per algorithm: `synod_vote_proposals_total`,
 /// `synod_vote_decisions_total{outcome}`, `synod_vote_decision_ms_total`,
-/// and the gauge `synod_vote_open_proposals`.
+/// and the gauge `synod_vote_open_proposals`; totals are their sums.
 pub(crate) fn record(stats: &VoteStats) {
-    publish("all", &stats.total);
     for (algorithm, counts) in &stats.by_algorithm {
         publish(algorithm, counts);
     }

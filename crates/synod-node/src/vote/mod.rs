@@ -37,6 +37,9 @@ pub(crate) mod metrics;
 mod service;
 mod state;
 
+#[cfg(test)]
+mod tests;
+
 pub use command::{VoteCommand, VOTE_FORMAT};
 pub use event::{EventBody, VoteEvent};
 pub use service::{VoteSettings, VotesService};
