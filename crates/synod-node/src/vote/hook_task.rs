@@ -47,7 +47,8 @@ pub async fn run(node: NodeHandle<NodeStateMachine>, runner: HookRunner) {
             let record = &stored.record;
             let decision = record.decision.as_ref().expect("decided_after returns decided ones");
             if let Err(err) = runner.on_decision(&record.proposal, decision).await {
-                tracing::error!(%err, proposal = %record.proposal.id, "decision hooks failed; retrying");
+                let proposal = &record.proposal.id;
+                tracing::error!(%err, %proposal, "decision hooks failed; retrying");
                 tokio::time::sleep(RETRY).await;
                 break;
             }

@@ -18,8 +18,8 @@ fn publish(algorithm: &str, c: &Counts) {
     for (outcome, n) in
         [("approved", c.approved), ("rejected", c.rejected), ("timeout", c.timeouts)]
     {
-        metrics::counter!("synod_vote_decisions_total", "algorithm" => a.clone(), "outcome" => outcome)
-            .absolute(n);
+        let labels = [("algorithm", a.clone()), ("outcome", outcome.to_owned())];
+        metrics::counter!("synod_vote_decisions_total", &labels).absolute(n);
     }
     metrics::counter!("synod_vote_decision_ms_total", "algorithm" => a.clone())
         .absolute(c.duration_ms_sum);

@@ -237,7 +237,8 @@ mod random_histories {
             let entries: Vec<Entry> =
                 log.iter().enumerate().map(|(i, c)| entry(i as u64 + 1, c.encode())).collect();
             for (i, e) in entries.iter().enumerate() {
-                let (a, b) = (steady.apply(&[e.clone()]).unwrap(), faulty.apply(&[e.clone()]).unwrap());
+                let one = std::slice::from_ref(e);
+                let (a, b) = (steady.apply(one).unwrap(), faulty.apply(one).unwrap());
                 prop_assert_eq!(format!("{a:?}"), format!("{b:?}"), "outputs differ at {}", i + 1);
                 for &(_, restart) in faults.iter().filter(|(at, _)| *at == i) {
                     if restart {
@@ -252,7 +253,8 @@ mod random_histories {
                         replicas += 1;
                         file = format!("faulty-{replicas}.redb");
                         faulty = machine(dir.path(), &file);
-                        let meta = SnapshotMeta { index: LogIndex(i as u64 + 1), term: Term(1), ..SnapshotMeta::default() };
+                        let index = LogIndex(i as u64 + 1);
+                        let meta = SnapshotMeta { index, term: Term(1), ..Default::default() };
                         faulty.restore(&Snapshot { meta, data }).unwrap();
                     }
                 }
