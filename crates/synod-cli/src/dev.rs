@@ -99,6 +99,7 @@ pub async fn run(cmd: DevCommand) -> anyhow::Result<ExitCode> {
     println!("data, certificates and logs in {}", dir.display());
     println!("try:  synod kv put hello world && synod kv get hello && synod cluster status");
     println!("      synod crdt counter incr visits && synod cluster members");
+    println!("      ID=$(synod vote propose --kind deploy --payload '{{\"version\":\"1.2\"}}') && synod vote cast $ID --for --as n1 && synod vote cast $ID --for --as n2 && synod vote wait $ID");
     println!("Ctrl-C stops the cluster.");
     tokio::select! {
         r = crate::node_cmd::wait_for_signal() => r?,
