@@ -58,6 +58,12 @@ pub struct ClusterOptions {
     /// Seal SWIM datagrams with a cluster key written to `cluster.key`
     /// in the cluster's directory.
     pub cluster_key: bool,
+    /// The body of the config file's `consensus.votes` section (YAML,
+    /// unindented, e.g. `hooks:\n  - name: record ...`), written into a
+    /// config file of each node. `{node}` stands for the node's name
+    /// (`n2`) and `{data_dir}` for its data directory, so a hook can
+    /// write beside its node's data. `None`: no `votes` section.
+    pub votes_yaml: Option<String>,
 }
 
 impl Default for ClusterOptions {
@@ -73,6 +79,7 @@ impl Default for ClusterOptions {
             gossip_interval: None,
             probe_interval: None,
             cluster_key: false,
+            votes_yaml: None,
         }
     }
 }
@@ -179,6 +186,12 @@ impl Cluster {
         let ids: Vec<u64> = (1..=options.nodes).collect();
         let client_certs = if options.tls { Some(cluster_certs(&root, &ids)?) } else { None };
         let config = write_config(&root, &options)?;
+        let mut votes_configs = BTreeMap::new();
+        for &id in &ids {
+            if let Some(path) = write_votes_config(&root, id, &options)? {
+                votes_configs.insert(id, path);
+            }
+        }
         if options.cluster_key {
             let key: String =
                 (0..32).map(|i| format!("{:02x}", (i * 37 + options.seed) as u8)).collect();
@@ -213,7 +226,8 @@ impl Cluster {
                 swim_seeds: swim_seeds.join(","),
                 root: &root,
             };
-            let args = spec.args(&options, config.as_deref());
+            let config = votes_configs.get(&id).or(config.as_ref());
+            let args = spec.args(&options, config.map(PathBuf::as_path));
             let launch = Launch {
                 binary: binary.clone(),
                 args,
@@ -507,6 +521,32 @@ fn write_config(root: &Path, options: &ClusterOptions) -> Result<Option<PathBuf>
         "[consensus.protocol]\nelection_timeout = \"{}ms\"\n",
         election.as_millis().max(30)
     );
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Some(path))
+}
+
+/// Node `id`'s YAML config file with the `consensus.votes` section of
+/// `options` (and the election timeout); `None` without a votes section.
+fn write_votes_config(
+    root: &Path,
+    id: u64,
+    options: &ClusterOptions,
+) -> Result<Option<PathBuf>, String> {
+    let Some(votes) = &options.votes_yaml else { return Ok(None) };
+    let data_dir = root.join(format!("n{id}"));
+    let body = votes
+        .replace("{node}", &format!("n{id}"))
+        .replace("{data_dir}", &data_dir.to_string_lossy());
+    let mut text = String::from("consensus:\n");
+    if let Some(election) = options.election_timeout {
+        let ms = election.as_millis().max(30);
+        text.push_str(&format!("  protocol:\n    election_timeout: {ms}ms\n"));
+    }
+    text.push_str("  votes:\n");
+    for line in body.lines() {
+        text.push_str(&format!("    {line}\n"));
+    }
+    let path = root.join(format!("n{id}.yaml"));
     std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(Some(path))
 }

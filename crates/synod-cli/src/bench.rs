@@ -1,4 +1,6 @@
-//! `synod bench kv`: a bounded load of writes against a cluster.
+//! `synod bench kv`: a bounded load of writes against a cluster;
+//! `synod bench votes` ([`crate::bench_votes`]): proposals decided by
+//! concurrent votes.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,6 +15,9 @@ use crate::endpoints::ConnectArgs;
 pub enum BenchCommand {
     /// Write unique keys from concurrent clients; print throughput and latency.
     Kv(KvBenchArgs),
+    /// Propose and let every participant vote at once: propose -> decision
+    /// latency, then decisions per second with many proposals in flight.
+    Votes(crate::bench_votes::VotesBenchArgs),
 }
 
 #[derive(Args)]
@@ -43,7 +48,7 @@ fn key(i: u64, size: u64) -> Vec<u8> {
 }
 
 /// The latency at `q` (0..1) of sorted samples.
-fn quantile(sorted: &[Duration], q: f64) -> Duration {
+pub(crate) fn quantile(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -51,7 +56,13 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
-    let BenchCommand::Kv(args) = cmd;
+    match cmd {
+        BenchCommand::Kv(args) => run_kv(args).await,
+        BenchCommand::Votes(args) => crate::bench_votes::run(args).await,
+    }
+}
+
+async fn run_kv(args: KvBenchArgs) -> anyhow::Result<ExitCode> {
     let client = Arc::new(args.connect.client()?);
     let value = Arc::new(vec![b'v'; args.value_size as usize]);
     let bar = ProgressBar::new(args.ops);

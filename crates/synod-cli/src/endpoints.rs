@@ -97,7 +97,8 @@ impl ConnectArgs {
         Ok(Client::new(endpoints, options))
     }
 
-    fn resolve(&self) -> anyhow::Result<(Vec<String>, Option<TlsPaths>)> {
+    /// The endpoints and client TLS files chosen by the flags or the dev cluster.
+    pub(crate) fn resolve(&self) -> anyhow::Result<(Vec<String>, Option<TlsPaths>)> {
         let flag_tls = match (&self.tls_ca, &self.tls_cert, &self.tls_key) {
             (Some(ca), Some(cert), Some(key)) => {
                 Some(TlsPaths { ca: ca.clone(), cert: cert.clone(), key: key.clone() })
@@ -131,7 +132,8 @@ fn read_dev_info() -> anyhow::Result<DevClusterInfo> {
     toml::from_str(&text).with_context(|| format!("reading {}", file.display()))
 }
 
-fn load_tls(paths: &TlsPaths) -> anyhow::Result<ClientTlsConfig> {
+/// Client TLS from certificate files.
+pub(crate) fn load_tls(paths: &TlsPaths) -> anyhow::Result<ClientTlsConfig> {
     let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
     synod_node::tls::install_crypto_provider();
     Ok(ClientTlsConfig::new()

@@ -2,6 +2,7 @@
 //! the cluster and its certificates, and benchmark it.
 
 mod bench;
+mod bench_votes;
 mod certs;
 mod cluster_cmd;
 mod crdt_cmd;

@@ -317,7 +317,8 @@ pub async fn run(args: VoteArgs) -> anyhow::Result<ExitCode> {
         VoteCommand::Cast(cast) => {
             let request = cast.to_request();
             let choice = choice_name(request.choice);
-            let response = connect.client_as(cast.participant.as_deref())?.vote_cast(request).await?;
+            let response =
+                connect.client_as(cast.participant.as_deref())?.vote_cast(request).await?;
             println!("{} voted {choice} on {}", response.participant, cast.id);
             if let Some(decision) = &response.decision {
                 println!("decided: {}", decision_summary(decision));

@@ -217,7 +217,13 @@ impl Client {
                         tokio::time::sleep(self.options.retry_delay).await;
                     }
                     Next::Fail(err) => {
-                        *self.current.lock().expect("client lock") = None;
+                        // A refusal came from a working leader: keep its
+                        // connection. Anything else may mean a broken link.
+                        let mut current = self.current.lock().expect("client lock");
+                        *current = match err {
+                            ClientError::Invalid(_) => Some((address, channel)),
+                            _ => None,
+                        };
                         return Err(err);
                     }
                 },

@@ -8,7 +8,8 @@
 //! * `hook_pending`: the keys recorded as started and not yet finished,
 //!   so reopening finds interrupted runs without reading every record.
 //! * `hook_meta`: the watermark, the log index of the last decision whose
-//!   hooks were all handled ([`HookLedger::watermark`]).
+//!   hooks were all handled ([`HookLedger::watermark`]), and when the
+//!   ledger was created ([`HookLedger::created_at_ms`]).
 //!
 //! A record is a CRC-32 of the rest (4 bytes, little-endian) followed by
 //! the [`HookRun`] as JSON; the checksum is computed on write and checked
@@ -28,6 +29,8 @@ const PENDING: TableDefinition<(&str, &str), ()> = TableDefinition::new("hook_pe
 const META: TableDefinition<&str, u64> = TableDefinition::new("hook_meta");
 /// The log index of the last decision whose hooks were all handled.
 const WATERMARK: &str = "decided_watermark";
+/// When the ledger was created (ms since the Unix epoch).
+const CREATED: &str = "created_at_ms";
 
 /// The most runs one [`HookLedger::recent`] returns.
 pub const RECENT_MAX: usize = 1_000;
@@ -162,6 +165,37 @@ impl HookLedger {
             Err(e) => return Err(e).at(path),
         };
         Ok(meta.get(WATERMARK).at(path)?.map(|v| v.value()))
+    }
+
+    /// When this ledger was first opened (ms since the Unix epoch): hooks
+    /// act on decisions taken from then on, not on older ones a node
+    /// replays when it joins or comes back with an empty data directory.
+    pub fn created_at_ms(&self) -> Result<u64, HookError> {
+        let path = self.path.as_path();
+        let txn = self.db.begin_read().at(path)?;
+        if let Ok(meta) = txn.open_table(META) {
+            if let Some(at) = meta.get(CREATED).at(path)? {
+                return Ok(at.value());
+            }
+        }
+        drop(txn);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let txn = self.db.begin_write().at(path)?;
+        let at = {
+            let mut meta = txn.open_table(META).at(path)?;
+            let existing = meta.get(CREATED).at(path)?.map(|v| v.value());
+            match existing {
+                Some(at) => at,
+                None => {
+                    meta.insert(CREATED, now).at(path)?;
+                    now
+                }
+            }
+        };
+        txn.commit().at(path)?;
+        Ok(at)
     }
 
     /// Records, durably, that every decision up to log index `index` has

@@ -22,13 +22,14 @@ const RETRY: Duration = Duration::from_secs(1);
 /// hooks are done; it moves forward only after the runner has handled
 /// the decision. A crash before that hands the decision over again on
 /// restart, and the ledger's claim makes the runner skip the hooks that
-/// had started — so each hook runs once per decision. A new ledger
-/// starts at the decisions applied from then on: hooks do not replay
-/// the history of a cluster they join.
+/// had started — so each hook runs once per decision. Decisions taken
+/// (by the leader's clock) before the ledger was created are history:
+/// a node that joins, or comes back with an empty data directory and
+/// replays the log, does not run hooks for them.
 pub async fn run(node: NodeHandle<NodeStateMachine>, runner: HookRunner) {
     let Ok(mut events) = node.read(false, |sm| sm.events().subscribe()).await else { return };
-    let mut mark = match start_mark(&node, &runner).await {
-        Ok(mark) => mark,
+    let (mut mark, epoch) = match start(&runner).await {
+        Ok(start) => start,
         Err(err) => {
             tracing::error!(%err, "decision hooks disabled: cannot read the hook ledger");
             return;
@@ -43,41 +44,44 @@ pub async fn run(node: NodeHandle<NodeStateMachine>, runner: HookRunner) {
             wait_for_decision(&mut events).await;
             continue;
         }
+        let mut stored_mark = mark;
         for (index, stored) in batch {
             let record = &stored.record;
             let decision = record.decision.as_ref().expect("decided_after returns decided ones");
+            if decision.decided_at.0 < epoch {
+                tracing::debug!(proposal = %record.proposal.id, "decided before the hook ledger existed; hooks not run");
+                mark = index;
+                continue;
+            }
             if let Err(err) = runner.on_decision(&record.proposal, decision).await {
                 let proposal = &record.proposal.id;
                 tracing::error!(%err, %proposal, "decision hooks failed; retrying");
                 tokio::time::sleep(RETRY).await;
                 break;
             }
-            match set_mark(&runner, index).await {
-                Ok(()) => mark = index,
-                Err(err) => {
-                    tracing::error!(%err, "cannot record the hook watermark; retrying");
-                    tokio::time::sleep(RETRY).await;
-                    break;
-                }
+            if let Err(err) = set_mark(&runner, index).await {
+                tracing::error!(%err, "cannot record the hook watermark; retrying");
+                tokio::time::sleep(RETRY).await;
+                break;
+            }
+            (mark, stored_mark) = (index, index);
+        }
+        if mark > stored_mark {
+            if let Err(err) = set_mark(&runner, mark).await {
+                tracing::error!(%err, "cannot record the hook watermark; retrying");
             }
         }
     }
 }
 
-async fn start_mark(
-    node: &NodeHandle<NodeStateMachine>,
-    runner: &HookRunner,
-) -> Result<u64, HookError> {
+/// The watermark (0 for a new ledger) and the ledger's creation time.
+async fn start(runner: &HookRunner) -> Result<(u64, u64), HookError> {
     let ledger = runner.ledger().clone();
-    let stored = tokio::task::spawn_blocking(move || ledger.watermark())
-        .await
-        .map_err(|e| HookError::Task(e.to_string()))??;
-    if let Some(mark) = stored {
-        return Ok(mark);
-    }
-    let applied = node.read(false, |sm| sm.store().applied_index().0).await.unwrap_or(0);
-    set_mark(runner, applied).await?;
-    Ok(applied)
+    tokio::task::spawn_blocking(move || {
+        Ok((ledger.watermark()?.unwrap_or(0), ledger.created_at_ms()?))
+    })
+    .await
+    .map_err(|e| HookError::Task(e.to_string()))?
 }
 
 async fn set_mark(runner: &HookRunner, index: u64) -> Result<(), HookError> {
