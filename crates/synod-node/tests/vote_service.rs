@@ -247,6 +247,7 @@ async fn bad_input_is_refused_and_nothing_is_recorded() {
     // A retried create is answered with the first proposal, not a second.
     let retry = c.propose(propose("open", "quorum", &["n1", "n2"])).await.unwrap().into_inner();
     assert_eq!((retry.id, retry.created_at_ms), (first.id, first.created_at_ms));
+    assert_eq!((retry.deadline_ms, retry.revision), (first.deadline_ms, first.revision));
 
     let with = |edit: &dyn Fn(&mut pb::ProposeRequest)| {
         let mut req = propose("bad", "quorum", &["n1", "n2"]);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use synod_core::vote::{Participant, Proposal, ProposalId, Vote, VoteError};
-use synod_core::NodeId;
+use synod_core::{NodeId, Time};
 use synod_proto::vote::v1 as pb;
 use synod_proto::vote::v1::votes_server::Votes;
 use tokio::sync::broadcast::error::RecvError;
@@ -212,6 +212,17 @@ impl VotesService {
     }
 }
 
+/// What `Propose` answers about `proposal`, committed at `revision`.
+fn propose_response(proposal: &Proposal, deadline: Time, revision: u64) -> pb::ProposeResponse {
+    pb::ProposeResponse {
+        id: proposal.id.0.clone(),
+        participants: proposal.participants.iter().map(|p| p.0.clone()).collect(),
+        created_at_ms: proposal.created_at.0,
+        deadline_ms: deadline.0,
+        revision,
+    }
+}
+
 /// Whether `retry` asks for the proposal `first` again: everything but
 /// the creation time the same.
 fn same_request(first: &Proposal, retry: &Proposal) -> bool {
@@ -286,39 +297,27 @@ impl Votes for VotesService {
         let check = proposal.clone();
         let (checked, existing) = self
             .read_local(move |sm| {
-                let book = sm.votes().book();
-                (book.check_create(&check), book.get(&check.id).map(|r| r.proposal.clone()))
+                let votes = sm.votes();
+                (votes.book().check_create(&check), votes.get(&check.id))
             })
             .await?;
         let deadline = match (checked, existing) {
             (Ok(deadline), _) => deadline,
             // A retry of a create that went through: the same proposal,
-            // answered as the first time, not opened twice.
+            // answered as the first time (with its revision), not opened twice.
             (Err(VoteError::DuplicateProposal { .. }), Some(first))
-                if same_request(&first, &proposal) =>
+                if same_request(&first.record.proposal, &proposal) =>
             {
-                let deadline = first.created_at.plus_ms(
-                    first
-                        .deadline_ms
-                        .unwrap_or(synod_core::vote::Config::default().deadline_ms_default),
-                );
-                return Ok(Response::new(pb::ProposeResponse {
-                    id: first.id.0.clone(),
-                    participants: first.participants.iter().map(|p| p.0.clone()).collect(),
-                    created_at_ms: first.created_at.0,
-                    deadline_ms: deadline.0,
-                    revision: 0,
-                }));
+                let (record, revision) = (&first.record, first.created_index);
+                return Ok(Response::new(propose_response(
+                    &record.proposal,
+                    record.deadline,
+                    revision,
+                )));
             }
             (Err(e), _) => return Err(refusal_status(&Refusal::Vote(e))),
         };
-        let response = pb::ProposeResponse {
-            id: proposal.id.0.clone(),
-            participants: proposal.participants.iter().map(|p| p.0.clone()).collect(),
-            created_at_ms: proposal.created_at.0,
-            deadline_ms: deadline.0,
-            revision: 0,
-        };
+        let response = propose_response(&proposal, deadline, 0);
         let (revision, _) = self.commit(VoteCommand::Create { proposal, quarantine_id }).await?;
         Ok(Response::new(pb::ProposeResponse { revision, ..response }))
     }
